@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import type { Executor } from '../store/store.js';
+import type { AuditEventsTable } from '../store/schema.js';
+import { canonicalJson } from './canonical.js';
+
+export const GENESIS_HASH = '0'.repeat(64);
+const HEAD_KEY = 'audit_head';
+
+export interface AuditEntry {
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string;
+  /** The user whose access this is about (the requester or grantee), for filtering. */
+  readonly subjectUser?: string | null;
+  readonly resource?: string | null;
+  readonly details?: Record<string, unknown>;
+}
+
+export interface AuditEvent {
+  readonly seq: number;
+  readonly at: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string;
+  readonly subject_user: string | null;
+  readonly resource: string | null;
+  readonly details: Record<string, unknown>;
+  readonly prev_hash: string;
+  readonly hash: string;
+}
+
+/** The hash of one row: everything but the hash itself, canonically encoded, chained to the row before. */
+export function hashRow(row: Omit<AuditEventsTable, 'hash'>): string {
+  const body = canonicalJson([
+    row.seq,
+    row.at,
+    row.actor,
+    row.action,
+    row.target,
+    row.subject_user,
+    row.resource,
+    row.details,
+    row.prev_hash,
+  ]);
+  return createHash('sha256').update(body).digest('hex');
+}
+
+/**
+ * Appends entries to the chain inside the caller's transaction, so an event is
+ * written exactly when the change it records is. The chain head is also kept
+ * in `meta`, so truncating the newest rows is detected too.
+ */
+export async function appendAudit(tx: Executor, at: Date, entries: readonly AuditEntry[]): Promise<AuditEvent[]> {
+  if (entries.length === 0) return [];
+  const head = await tx.selectFrom('meta').select('value').where('key', '=', HEAD_KEY).executeTakeFirst();
+  let [seq, prev] = head ? parseHead(head.value) : [0, GENESIS_HASH];
+  const rows: AuditEventsTable[] = [];
+  const iso = at.toISOString();
+  for (const e of entries) {
+    seq += 1;
+    const row = {
+      seq,
+      at: iso,
+      actor: e.actor,
+      action: e.action,
+      target: e.target,
+      subject_user: e.subjectUser ?? null,
+      resource: e.resource ?? null,
+      details: canonicalJson(e.details ?? {}),
+      prev_hash: prev,
+    };
+    const hash = hashRow(row);
+    rows.push({ ...row, hash });
+    prev = hash;
+  }
+  // SQLite caps bound parameters per statement; 50 rows × 10 columns stays well under it.
+  for (let i = 0; i < rows.length; i += 50) {
+    await tx.insertInto('audit_events').values(rows.slice(i, i + 50)).execute();
+  }
+  const value = `${seq}:${prev}`;
+  await tx
+    .insertInto('meta')
+    .values({ key: HEAD_KEY, value })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+    .execute();
+  return rows.map(toAuditEvent);
+}
+
+function parseHead(value: string): [number, string] {
+  const [seq, hash] = value.split(':');
+  return [Number(seq), hash ?? GENESIS_HASH];
+}
+
+export function toAuditEvent(row: AuditEventsTable): AuditEvent {
+  let details: Record<string, unknown>;
+  try {
+    details = JSON.parse(row.details) as Record<string, unknown>;
+  } catch {
+    details = { unparseable: row.details };
+  }
+  return { ...row, details };
+}
+
+export type VerifyResult =
+  | { readonly ok: true; readonly events: number; readonly head: string }
+  | { readonly ok: false; readonly events: number; readonly firstBadSeq: number; readonly problem: string };
+
+/** Walks the whole chain and names the first row that does not hold. */
+export async function verifyAudit(db: Executor): Promise<VerifyResult> {
+  let expectedSeq = 1;
+  let prev = GENESIS_HASH;
+  let count = 0;
+  const pageSize = 5000;
+  for (;;) {
+    const page = await db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('seq', '>=', expectedSeq)
+      .orderBy('seq')
+      .limit(pageSize)
+      .execute();
+    for (const row of page) {
+      if (row.seq !== expectedSeq) {
+        return bad(count, expectedSeq, `event ${expectedSeq} is missing (the next stored event is ${row.seq})`);
+      }
+      if (row.prev_hash !== prev) {
+        return bad(count, row.seq, `event ${row.seq} does not follow event ${row.seq - 1} (its prev_hash differs)`);
+      }
+      const { hash, ...rest } = row;
+      if (hashRow(rest) !== hash) return bad(count, row.seq, `event ${row.seq} was changed after it was written`);
+      prev = hash;
+      expectedSeq += 1;
+      count += 1;
+    }
+    if (page.length < pageSize) break;
+  }
+  const head = await db.selectFrom('meta').select('value').where('key', '=', HEAD_KEY).executeTakeFirst();
+  const [headSeq, headHash] = head ? parseHead(head.value) : [0, GENESIS_HASH];
+  if (headSeq !== count || headHash !== prev) {
+    const firstBad = Math.min(headSeq, count) + 1;
+    return bad(count, firstBad, `the chain ends at event ${count} but its recorded head is event ${headSeq}: events were removed or added`);
+  }
+  return { ok: true, events: count, head: prev };
+}
+
+function bad(events: number, firstBadSeq: number, problem: string): VerifyResult {
+  return { ok: false, events, firstBadSeq, problem };
+}

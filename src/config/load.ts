@@ -1,0 +1,157 @@
+import { readFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { parseDuration } from '../core/duration.js';
+import { AirlockError } from '../core/errors.js';
+import type { Directory, Policy, Resource, Role, User } from '../core/model.js';
+import { selectsResource } from '../core/policy.js';
+import { configSchema, type ConfigFile } from './schema.js';
+
+export interface LoadedConfig {
+  /** The file as read, after defaults. */
+  readonly file: ConfigFile;
+  readonly path: string;
+  /** Folder relative paths in the file (the SQLite store, TLS files) are taken from. */
+  readonly baseDir: string;
+  readonly directory: Directory;
+}
+
+export class ConfigError extends AirlockError {
+  constructor(message: string) {
+    super('invalid_config', 'invalid', message);
+  }
+}
+
+function pathText(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+}
+
+/** Reads, validates and cross-checks a config file; the first problem stops start-up, named by key path. */
+export function loadConfig(path: string): LoadedConfig {
+  const absolute = resolve(path);
+  const label = basename(absolute);
+  let text: string;
+  try {
+    text = readFileSync(absolute, 'utf8');
+  } catch {
+    throw new ConfigError(`${path}: cannot read the config file; pass --config FILE or create ./airlock.yaml (see airlock.example.yaml)`);
+  }
+  return parseConfig(text, label, dirname(absolute), absolute);
+}
+
+export function parseConfig(text: string, label: string, baseDir: string, path = label): LoadedConfig {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const where = e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : 'syntax';
+    throw new ConfigError(`${label}: ${where}: ${e.message.split('\n')[0]}`);
+  }
+  const parsed = configSchema.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) throw new ConfigError(`${label}: ${describeIssue(parsed.error.issues[0]!)}`);
+  const file = parsed.data;
+  const fail = (where: string, what: string): never => {
+    throw new ConfigError(`${label}: ${where}: ${what}`);
+  };
+  return { file, path, baseDir, directory: buildDirectory(file, fail) };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = issue.path.length > 0 ? pathText(issue.path) : 'top level';
+  if (issue.code === 'unrecognized_keys') return `${where}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  return `${where}: ${issue.message}`;
+}
+
+const DEFAULT_RESOURCE_MAX = '8h';
+
+type Fail = (where: string, what: string) => never;
+
+function buildDirectory(file: ConfigFile, fail: Fail): Directory {
+  const users = new Map<string, User>();
+  file.users.forEach((u, i) => {
+    if (users.has(u.name)) fail(`users[${i}].name`, `user "${u.name}" is defined twice`);
+    users.set(u.name, { name: u.name, groups: u.groups });
+  });
+  const knownUsers = (sel: { users?: readonly string[] }, where: string) =>
+    sel.users?.forEach((n, j) => users.has(n) || fail(`${where}.users[${j}]`, `user "${n}" is not defined under users`));
+  knownUsers(file.admins, 'admins');
+
+  const resources = new Map<string, Resource>();
+  file.resources.forEach((r, i) => {
+    if (resources.has(r.name)) fail(`resources[${i}].name`, `resource "${r.name}" is defined twice`);
+    const roles = new Map<string, Role>();
+    for (const [roleName, role] of Object.entries(r.roles)) {
+      const where = `resources[${i}].roles.${roleName}`;
+      if (r.kind !== 'http') {
+        if (!role.credential) fail(where, `a ${r.kind} role needs a credential: { user, password_env }`);
+        if (!role.allow) fail(where, 'a SQL role needs allow: [read | write | ddl | admin]');
+      }
+      roles.set(roleName, {
+        name: roleName,
+        credential: role.credential && { user: role.credential.user, passwordEnv: role.credential.password_env },
+        allow: role.allow ?? [],
+        tables: role.tables,
+        denyTables: role.deny_tables,
+        http: role.http,
+        maxDurationSeconds: role.max_duration ? parseDuration(role.max_duration) : undefined,
+      });
+    }
+    resources.set(r.name, {
+      name: r.name,
+      kind: r.kind,
+      upstream: r.upstream,
+      labels: r.labels ?? {},
+      // Every grant has an end: a resource without its own cap gets 8h.
+      maxDurationSeconds: parseDuration(r.max_duration ?? DEFAULT_RESOURCE_MAX),
+      roles,
+    });
+  });
+
+  const policies: Policy[] = [];
+  file.policies.forEach((p, i) => {
+    const where = `policies[${i}]`;
+    if (policies.some((q) => q.name === p.name)) fail(`${where}.name`, `policy "${p.name}" is defined twice`);
+    knownUsers(p.who, `${where}.who`);
+    p.resources.names?.forEach((n, j) => resources.has(n) || fail(`${where}.resources.names[${j}]`, `resource "${n}" is not defined under resources`));
+    let ticket: RegExp | undefined;
+    if (p.require?.ticket) {
+      try {
+        ticket = new RegExp(p.require.ticket);
+      } catch (err) {
+        fail(`${where}.require.ticket`, `not a valid regular expression: ${(err as Error).message}`);
+      }
+    }
+    const policy: Policy = {
+      name: p.name,
+      who: p.who,
+      resources: p.resources,
+      roles: p.roles,
+      maxDurationSeconds: p.max_duration ? parseDuration(p.max_duration) : undefined,
+      approval: p.approval === 'none' ? null : p.approval,
+      require: { reason: p.require?.reason ?? false, ticket },
+    };
+    const selected = [...resources.values()].filter((r) => selectsResource(policy, r));
+    if (selected.length === 0) fail(`${where}.resources`, 'selects no resource');
+    p.roles.forEach((role, j) => {
+      if (!selected.some((r) => r.roles.has(role))) {
+        fail(`${where}.roles[${j}]`, `role "${role}" is not defined on any resource the policy selects`);
+      }
+    });
+    if (policy.approval) {
+      knownUsers(policy.approval.from, `${where}.approval.from`);
+      const reviewers = [...users.values()].filter(
+        (u) => policy.approval!.from.users?.includes(u.name) || policy.approval!.from.groups?.some((g) => u.groups.includes(g)),
+      );
+      if (reviewers.length === 0) fail(`${where}.approval.from`, 'selects no user, so no request could ever be approved');
+    }
+    policies.push(policy);
+  });
+
+  return {
+    users,
+    admins: file.admins,
+    resources,
+    policies,
+    reviewTimeoutSeconds: parseDuration(file.review_timeout),
+  };
+}

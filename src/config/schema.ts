@@ -1,0 +1,114 @@
+import { z } from 'zod';
+
+/**
+ * The shape of airlock.yaml. This schema both validates the file and is
+ * published as JSON Schema (`airlock config schema`), so editors can check it.
+ */
+const duration = z
+  .string()
+  .regex(/^(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?$/, 'must be a duration like 90s, 15m, 1h30m, 4h or 2d')
+  .refine((s) => s.length > 0, 'must be a duration like 90s, 15m, 1h30m, 4h or 2d');
+
+const name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_.-]*$/i, 'must be letters, digits, "-", "_" or "." and start with a letter or digit');
+
+const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-f:]+\]:\d{1,5}$/i, 'must be HOST:PORT, e.g. 127.0.0.1:8700');
+
+const selector = z
+  .object({ users: z.array(name).optional(), groups: z.array(name).optional() })
+  .strict();
+
+const statementClass = z.enum(['read', 'write', 'ddl', 'admin']);
+
+const credential = z
+  .object({
+    user: z.string().min(1),
+    password_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/i, 'must be an environment variable name').optional(),
+  })
+  .strict();
+
+const role = z
+  .object({
+    credential: credential.optional(),
+    allow: z.array(statementClass).min(1).optional(),
+    tables: z.array(z.string().min(1)).optional(),
+    deny_tables: z.array(z.string().min(1)).optional(),
+    http: z.array(z.object({ methods: z.array(z.string()).min(1), path: z.string().startsWith('/') }).strict()).optional(),
+    max_duration: duration.optional(),
+  })
+  .strict();
+
+const resource = z
+  .object({
+    name,
+    kind: z.enum(['postgres', 'mysql', 'http']),
+    upstream: z
+      .object({
+        host: z.string().min(1),
+        port: z.number().int().min(1).max(65535),
+        database: z.string().optional(),
+        tls: z.boolean().optional(),
+      })
+      .strict(),
+    labels: z.record(z.string(), z.string()).optional(),
+    max_duration: duration.optional(),
+    roles: z.record(name, role).refine((r) => Object.keys(r).length > 0, 'a resource needs at least one role'),
+  })
+  .strict();
+
+const policy = z
+  .object({
+    name,
+    who: selector,
+    resources: z
+      .object({ names: z.array(name).optional(), labels: z.record(z.string(), z.string()).optional() })
+      .strict(),
+    roles: z.array(name).min(1),
+    max_duration: duration.optional(),
+    approval: z.union([
+      z.literal('none'),
+      z.object({ count: z.number().int().min(1), from: selector }).strict(),
+    ]),
+    require: z.object({ reason: z.boolean().optional(), ticket: z.string().optional() }).strict().optional(),
+  })
+  .strict();
+
+const notifySink = z
+  .object({
+    kind: z.enum(['slack', 'webhook']),
+    url: z.string().url().optional(),
+    url_env: z.string().optional(),
+    secret_env: z.string().optional(),
+    events: z.array(z.string()).optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    server: z.object({ listen: hostPort.default('127.0.0.1:8700'), public_url: z.string().url().optional() }).strict().default({ listen: '127.0.0.1:8700' }),
+    store: z.string().default('sqlite:.airlock/airlock.db'),
+    review_timeout: duration.default('30m'),
+    users: z.array(z.object({ name, groups: z.array(name).default([]) }).strict()).min(1),
+    admins: selector.default({}),
+    resources: z.array(resource).default([]),
+    policies: z.array(policy).default([]),
+    gateway: z
+      .object({
+        postgres: z
+          .object({
+            listen: hostPort.default('127.0.0.1:15432'),
+            public_host: z.string().optional(),
+            tls: z.union([z.literal('self-signed'), z.object({ cert: z.string(), key: z.string() }).strict()]).optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({}),
+    notify: z.array(notifySink).default([]),
+    audit: z.object({ statements: z.enum(['text', 'redacted', 'off']).default('text') }).strict().default({ statements: 'text' }),
+  })
+  .strict();
+
+export type ConfigFile = z.infer<typeof configSchema>;

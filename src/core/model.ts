@@ -1,0 +1,128 @@
+/** The product's nouns, as the domain sees them (DESIGN.md "Domain"). */
+
+export type StatementClass = 'read' | 'write' | 'ddl' | 'admin';
+
+export interface User {
+  readonly name: string;
+  readonly groups: readonly string[];
+}
+
+export interface Credential {
+  readonly user: string;
+  /** Name of the environment variable holding the password; the value is read only by the gateway. */
+  readonly passwordEnv?: string;
+}
+
+export interface HttpRule {
+  readonly methods: readonly string[];
+  readonly path: string;
+}
+
+export interface Role {
+  readonly name: string;
+  readonly credential?: Credential;
+  readonly allow: readonly StatementClass[];
+  readonly tables?: readonly string[];
+  readonly denyTables?: readonly string[];
+  readonly http?: readonly HttpRule[];
+  readonly maxDurationSeconds?: number;
+}
+
+export interface Upstream {
+  readonly host: string;
+  readonly port: number;
+  readonly database?: string;
+  readonly tls?: boolean;
+}
+
+export interface Resource {
+  readonly name: string;
+  readonly kind: 'postgres' | 'mysql' | 'http';
+  readonly upstream: Upstream;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly maxDurationSeconds?: number;
+  readonly roles: ReadonlyMap<string, Role>;
+}
+
+export interface Selector {
+  readonly users?: readonly string[];
+  readonly groups?: readonly string[];
+}
+
+export interface Approval {
+  readonly count: number;
+  readonly from: Selector;
+}
+
+export interface Policy {
+  readonly name: string;
+  readonly who: Selector;
+  readonly resources: { readonly names?: readonly string[]; readonly labels?: Readonly<Record<string, string>> };
+  readonly roles: readonly string[];
+  readonly maxDurationSeconds?: number;
+  /** null when the policy grants at once. */
+  readonly approval: Approval | null;
+  readonly require: { readonly reason: boolean; readonly ticket?: RegExp };
+}
+
+export interface Directory {
+  readonly users: ReadonlyMap<string, User>;
+  readonly admins: Selector;
+  readonly resources: ReadonlyMap<string, Resource>;
+  readonly policies: readonly Policy[];
+  readonly reviewTimeoutSeconds: number;
+}
+
+export type RequestState = 'pending' | 'approved' | 'denied' | 'cancelled' | 'expired';
+export type GrantState = 'active' | 'expired' | 'released' | 'revoked';
+
+export interface AccessRequest {
+  readonly id: string;
+  readonly user: string;
+  readonly resource: string;
+  readonly role: string;
+  readonly durationSeconds: number;
+  readonly reason: string | null;
+  readonly ticket: string | null;
+  readonly policy: string;
+  readonly approvalsNeeded: number;
+  readonly state: RequestState;
+  readonly createdAt: Date;
+  readonly reviewDeadline: Date;
+  readonly decidedAt: Date | null;
+  /** Set when this request asks to extend an existing grant. */
+  readonly extendsGrantId: string | null;
+  readonly grantId: string | null;
+}
+
+export interface Review {
+  readonly requestId: string;
+  readonly reviewer: string;
+  readonly decision: 'approve' | 'deny';
+  readonly comment: string | null;
+  readonly at: Date;
+}
+
+export interface Grant {
+  readonly id: string;
+  readonly requestId: string;
+  readonly user: string;
+  readonly resource: string;
+  readonly role: string;
+  readonly policy: string;
+  readonly reason: string | null;
+  readonly ticket: string | null;
+  readonly approvedBy: readonly string[];
+  readonly startsAt: Date;
+  readonly expiresAt: Date;
+  readonly state: GrantState;
+  readonly endedAt: Date | null;
+  readonly endedBy: string | null;
+  readonly endReason: string | null;
+}
+
+export function isMember(user: User, selector: Selector): boolean {
+  return (
+    (selector.users?.includes(user.name) ?? false) || (selector.groups?.some((g) => user.groups.includes(g)) ?? false)
+  );
+}

@@ -1,0 +1,118 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+
+/** Schema history. Append new migrations; never edit one that has shipped. */
+export const migrations: Record<string, Migration> = {
+  '0001_lifecycle': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('meta')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('requests')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user', 'text', (c) => c.notNull())
+        .addColumn('resource', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('duration_seconds', 'integer', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('ticket', 'text')
+        .addColumn('policy', 'text', (c) => c.notNull())
+        .addColumn('approvals_needed', 'integer', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('review_deadline', 'text', (c) => c.notNull())
+        .addColumn('decided_at', 'text')
+        .addColumn('extends_grant_id', 'text')
+        .addColumn('grant_id', 'text')
+        .execute();
+      await db.schema.createIndex('requests_state').on('requests').columns(['state', 'review_deadline']).execute();
+      await db.schema
+        .createTable('reviews')
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('reviewer', 'text', (c) => c.notNull())
+        .addColumn('decision', 'text', (c) => c.notNull())
+        .addColumn('comment', 'text')
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('reviews_pk', ['request_id', 'reviewer'])
+        .execute();
+      await db.schema
+        .createTable('grants')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('user', 'text', (c) => c.notNull())
+        .addColumn('resource', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('policy', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('ticket', 'text')
+        .addColumn('approved_by', 'text', (c) => c.notNull())
+        .addColumn('starts_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('ended_at', 'text')
+        .addColumn('ended_by', 'text')
+        .addColumn('end_reason', 'text')
+        .addColumn('secret_verifier', 'text')
+        .execute();
+      await db.schema.createIndex('grants_state').on('grants').columns(['state', 'expires_at']).execute();
+      await db.schema.createIndex('grants_user_resource').on('grants').columns(['user', 'resource', 'state']).execute();
+      await db.schema
+        .createTable('sessions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('grant_id', 'text', (c) => c.notNull())
+        .addColumn('user', 'text', (c) => c.notNull())
+        .addColumn('resource', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('client_address', 'text', (c) => c.notNull())
+        .addColumn('application_name', 'text')
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('ended_at', 'text')
+        .addColumn('end_reason', 'text')
+        .addColumn('statements', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('refused', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('bytes_in', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('bytes_out', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.createIndex('sessions_grant').on('sessions').column('grant_id').execute();
+      await db.schema
+        .createTable('api_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('revoked_at', 'text')
+        .execute();
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('seq', 'integer', (c) => c.primaryKey())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('subject_user', 'text')
+        .addColumn('resource', 'text')
+        .addColumn('details', 'text', (c) => c.notNull())
+        .addColumn('prev_hash', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('audit_target').on('audit_events').column('target').execute();
+      await db.schema.createIndex('audit_at').on('audit_events').column('at').execute();
+      await db.schema
+        .createTable('outbox')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('audit_seq', 'integer', (c) => c.notNull())
+        .addColumn('sink', 'text', (c) => c.notNull())
+        .addColumn('event_type', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+        .addColumn('delivered_at', 'text')
+        .addColumn('last_error', 'text')
+        .execute();
+      await db.schema.createIndex('outbox_due').on('outbox').columns(['delivered_at', 'next_attempt_at']).execute();
+      await sql`select 1`.execute(db);
+    },
+  },
+};
