@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { verifyAudit, type AuditEvent } from '../../audit/chain.js';
+import { invalid } from '../../core/errors.js';
+import { loadConfig } from '../../config/load.js';
+import { openStore } from '../../store/store.js';
+import { printJson, printTable, shortTime } from '../output.js';
+import { action, api } from '../run.js';
+
+function summary(e: AuditEvent): string {
+  const d = e.details;
+  const parts = Object.entries(d)
+    .filter(([k, v]) => v !== null && v !== undefined && k !== 'role' && typeof v !== 'object')
+    .map(([k, v]) => `${k}=${String(v)}`);
+  return (typeof d.role === 'string' ? `role=${d.role} ` : '') + parts.join(' ');
+}
+
+export function auditCommands(program: Command): void {
+  const audit = program.command('audit').description('the tamper-evident audit trail');
+
+  audit
+    .command('list')
+    .description('recent audit events, newest first')
+    .option('--user <user>', 'events by or about this user')
+    .option('--resource <resource>', 'events about this resource')
+    .option('--action <action>', 'e.g. grant.revoked, or a prefix with *: grant.*')
+    .option('--since <duration>', 'only the last 1h, 2d, …')
+    .option('--limit <n>', 'at most N events', '50')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (opts: { user?: string; resource?: string; action?: string; since?: string; limit: string; json?: boolean }) => {
+        const limit = Number(opts.limit);
+        if (!Number.isInteger(limit) || limit < 1) throw invalid('usage', '--limit must be a whole number of at least 1');
+        const events = await api().audit({ user: opts.user, resource: opts.resource, action: opts.action, since: opts.since, limit });
+        if (opts.json) return printJson(events);
+        printTable(
+          ['seq', 'at', 'actor', 'action', 'target', 'resource', 'details'],
+          events.map((e) => [String(e.seq), shortTime(e.at), e.actor, e.action, e.target, e.resource ?? '-', summary(e)]),
+          'no audit events match',
+        );
+      }),
+    );
+
+  audit
+    .command('verify')
+    .description('walk the hash chain in the store; exit 0 when it holds, 1 naming the first bad seq')
+    .option('--config <file>', 'config file naming the store', 'airlock.yaml')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (opts: { config: string; json?: boolean }) => {
+        const config = loadConfig(opts.config);
+        const store = await openStore(config.file.store, config.baseDir);
+        try {
+          const result = await verifyAudit(store.db);
+          if (opts.json) printJson(result);
+          if (result.ok) {
+            if (!opts.json) console.log(`audit chain holds: ${result.events} events, head ${result.head.slice(0, 16)}…`);
+          } else {
+            if (!opts.json) console.log(`audit chain BROKEN at seq ${result.firstBadSeq}: ${result.problem}`);
+            process.exitCode = 1;
+          }
+        } finally {
+          await store.close();
+        }
+      }),
+    );
+
+  audit
+    .command('export')
+    .description('every event as JSON lines, oldest first (admins)')
+    .option('--format <format>', 'jsonl', 'jsonl')
+    .option('--since <duration>', 'only the last 1h, 2d, …')
+    .action(
+      action(async (opts: { format: string; since?: string }) => {
+        if (opts.format !== 'jsonl') throw invalid('usage', `--format ${opts.format} is not supported; use --format jsonl`);
+        process.stdout.write(await api().auditExport({ since: opts.since }));
+      }),
+    );
+}

@@ -1,0 +1,106 @@
+import type { Command } from 'commander';
+import type { GrantView } from '../../server/views.js';
+import { printJson, printTable, relative, shortTime } from '../output.js';
+import { action, api } from '../run.js';
+
+interface JsonOpt {
+  json?: boolean;
+}
+
+export function whoRows(grants: readonly GrantView[], now = Date.now()): string[][] {
+  return grants.map((g) => [
+    g.id,
+    g.user,
+    g.resource,
+    g.role,
+    [g.ticket, g.reason].filter(Boolean).join(' ') || '-',
+    relative(g.starts_at, now),
+    `${shortTime(g.expires_at)} (${relative(g.expires_at, now)})`,
+    g.sessions?.length ? g.sessions.map((s) => `${s.client_address}${s.application_name ? ` ${s.application_name}` : ''} (${s.statements} stmts)`).join('; ') : '-',
+  ]);
+}
+
+export const WHO_HEADERS = ['grant', 'user', 'resource', 'role', 'reason', 'since', 'expires', 'sessions'];
+
+export function grantCommands(program: Command): void {
+  program
+    .command('who')
+    .description('every active grant: who holds what, why, since when and until when')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (opts: JsonOpt) => {
+        const grants = await api().who();
+        if (opts.json) return printJson(grants);
+        printTable(WHO_HEADERS, whoRows(grants), 'nobody holds access right now');
+      }),
+    );
+
+  program
+    .command('grants')
+    .description('your grants in any state (admins: --all for everyone\'s)')
+    .option('--all', 'everyone\'s grants (admins only)')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (opts: JsonOpt & { all?: boolean }) => {
+        const grants = await api().grants({ all: opts.all });
+        if (opts.json) return printJson(grants);
+        printTable(
+          ['grant', 'user', 'resource', 'role', 'state', 'started', 'ends', 'ended by'],
+          grants.map((g) => [
+            g.id,
+            g.user,
+            g.resource,
+            g.role,
+            g.state,
+            shortTime(g.starts_at),
+            shortTime(g.ended_at ?? g.expires_at),
+            g.ended_by ? `${g.ended_by}${g.end_reason ? `: ${g.end_reason}` : ''}` : '-',
+          ]),
+          'no grants',
+        );
+      }),
+    );
+
+  program
+    .command('extend')
+    .description('ask for more time on your grant (goes through the same policy and approval)')
+    .argument('<grant-id>')
+    .requiredOption('--for <duration>', 'how much more time: 15m, 1h')
+    .option('--reason <text>', 'why (defaults to the grant\'s reason)')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (id: string, opts: JsonOpt & { for: string; reason?: string }) => {
+        const o = await api().extend(id, opts.for, opts.reason);
+        if (opts.json) return printJson(o);
+        if (o.grant) console.log(`extended grant ${o.grant.id} until ${shortTime(o.grant.expires_at)} (${relative(o.grant.expires_at)})`);
+        else console.log(`extension request ${o.request.id} is ${o.request.state}: it needs ${o.request.approvals_needed} approval(s)`);
+      }),
+    );
+
+  program
+    .command('release')
+    .description('hand your access back now; open connections are cut')
+    .argument('<grant-id>')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (id: string, opts: JsonOpt) => {
+        const { grant } = await api().release(id);
+        if (opts.json) return printJson({ grant });
+        console.log(`released grant ${grant.id} (${grant.role} on ${grant.resource})`);
+      }),
+    );
+
+  program
+    .command('revoke')
+    .description('end someone\'s grant now (reviewers of its policy and admins); open connections are cut')
+    .argument('<grant-id>')
+    .requiredOption('--reason <text>', 'why; the grantee sees it')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (id: string, opts: JsonOpt & { reason: string }) => {
+        const { grant } = await api().revoke(id, opts.reason);
+        if (opts.json) return printJson({ grant });
+        console.log(`revoked grant ${grant.id}: ${grant.user} no longer has ${grant.role} on ${grant.resource}`);
+      }),
+    );
+}

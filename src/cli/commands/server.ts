@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { z } from 'zod';
+import { systemClock } from '../../core/clock.js';
+import { issueToken } from '../../core/tokens.js';
+import { loadConfig } from '../../config/load.js';
+import { configSchema } from '../../config/schema.js';
+import { startAirlock } from '../../server/airlock.js';
+import { openStore } from '../../store/store.js';
+import { printJson } from '../output.js';
+import { action } from '../run.js';
+
+export function serverCommands(program: Command): void {
+  program
+    .command('server')
+    .description('run the control plane (HTTP API) and the gateways named in the config')
+    .option('--config <file>', 'config file', 'airlock.yaml')
+    .option('--listen <host:port>', 'override server.listen (port 0 picks a free port)')
+    .action(
+      action(async (opts: { config: string; listen?: string }) => {
+        const config = loadConfig(opts.config);
+        const running = await startAirlock(config, { listen: opts.listen });
+        console.log(`airlock: control plane listening on ${running.url} (store ${running.store.location})`);
+        for (const line of running.gatewayLines) console.log(`airlock: ${line}`);
+        const stop = async (signal: string) => {
+          console.log(`airlock: ${signal}: stopping`);
+          await running.close();
+          process.exit(0);
+        };
+        process.once('SIGINT', () => void stop('SIGINT'));
+        process.once('SIGTERM', () => void stop('SIGTERM'));
+      }),
+    );
+
+  const tokens = program.command('tokens').description('personal API tokens (run on the server host)');
+  tokens
+    .command('issue')
+    .description('issue a personal API token for a user; it is printed once and stored only as a hash')
+    .argument('<user>')
+    .option('--config <file>', 'config file', 'airlock.yaml')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (user: string, opts: { config: string; json?: boolean }) => {
+        const config = loadConfig(opts.config);
+        const store = await openStore(config.file.store, config.baseDir);
+        try {
+          const { id, token } = await issueToken(store, systemClock, config.directory, user, process.env.USER ? `cli:${process.env.USER}` : 'cli');
+          if (opts.json) printJson({ id, user, token });
+          else {
+            console.log(token);
+            console.error(`issued token ${id} for ${user}; it is shown only now. Use it with: airlock login --server URL --token <token>`);
+          }
+        } finally {
+          await store.close();
+        }
+      }),
+    );
+
+  const config = program.command('config').description('check and describe airlock.yaml');
+  config
+    .command('check')
+    .description('validate a config file and exit 0 when it is good')
+    .option('--config <file>', 'config file', 'airlock.yaml')
+    .action(
+      action((opts: { config: string }) => {
+        const loaded = loadConfig(opts.config);
+        console.log(`${opts.config}: ok (${loaded.directory.users.size} users, ${loaded.directory.resources.size} resources, ${loaded.directory.policies.length} policies)`);
+      }),
+    );
+  config
+    .command('schema')
+    .description('print the JSON Schema of airlock.yaml')
+    .option('--out <file>', 'write it to a file instead')
+    .action(
+      action((opts: { out?: string }) => {
+        const schema = z.toJSONSchema(configSchema, { io: 'input' });
+        if (opts.out) writeFileSync(opts.out, JSON.stringify(schema, null, 2) + '\n');
+        else printJson(schema);
+      }),
+    );
+}

@@ -1,0 +1,41 @@
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { AirlockError } from '../core/errors.js';
+
+export interface Login {
+  readonly server: string;
+  readonly token: string;
+}
+
+export function configDir(): string {
+  return join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'airlock');
+}
+
+const loginFile = () => join(configDir(), 'login.json');
+
+/** Saves the server and token readable by the owner only (0600, folder 0700). */
+export function saveLogin(login: Login): string {
+  const dir = configDir();
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = loginFile();
+  writeFileSync(file, JSON.stringify(login, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return file;
+}
+
+/** The login to use: AIRLOCK_SERVER / AIRLOCK_TOKEN override the saved file. */
+export function currentLogin(): Login {
+  let saved: Partial<Login> = {};
+  try {
+    saved = JSON.parse(readFileSync(loginFile(), 'utf8')) as Partial<Login>;
+  } catch {
+    // no saved login: the environment must provide it
+  }
+  const server = process.env.AIRLOCK_SERVER || saved.server;
+  const token = process.env.AIRLOCK_TOKEN || saved.token;
+  if (!server || !token) {
+    throw new AirlockError('not_logged_in', 'unauthenticated', 'not logged in: run `airlock login --server URL --token TOKEN` (or set AIRLOCK_SERVER and AIRLOCK_TOKEN)');
+  }
+  return { server, token };
+}

@@ -1,0 +1,25 @@
+import { Command, CommanderError } from 'commander';
+import { accessCommands } from './commands/access.js';
+import { accountCommands } from './commands/account.js';
+import { auditCommands } from './commands/audit.js';
+import { grantCommands } from './commands/grants.js';
+import { serverCommands } from './commands/server.js';
+import { EXIT } from './output.js';
+
+const program = new Command()
+  .name('airlock')
+  .description('Temporary, scoped, audited and discoverable access to production.')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride((err: CommanderError) => {
+    const done = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
+    process.exit(done ? EXIT.ok : EXIT.usage);
+  });
+
+serverCommands(program);
+accountCommands(program);
+accessCommands(program);
+grantCommands(program);
+auditCommands(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,51 @@
+import { Hono } from 'hono';
+import { parseDuration } from '../../core/duration.js';
+import { forbidden, invalid } from '../../core/errors.js';
+import { isAdmin } from '../../core/policy.js';
+import { toAuditEvent, verifyAudit } from '../../audit/chain.js';
+import type { ApiEnv, ControlPlane } from '../context.js';
+import type { Context } from 'hono';
+
+export function auditRoutes(cp: ControlPlane) {
+  const app = new Hono<ApiEnv>();
+  const { store, directory, clock } = cp;
+
+  function query(c: Context<ApiEnv>, limit: number) {
+    const me = c.var.user;
+    let q = store.db.selectFrom('audit_events').selectAll();
+    // Non-admins see the trail of their own access: what they did and what was done to their requests and grants.
+    if (!isAdmin(directory, me)) q = q.where((eb) => eb.or([eb('actor', '=', me.name), eb('subject_user', '=', me.name)]));
+    const { user, resource, action, since, target, after } = c.req.query();
+    if (user) q = q.where((eb) => eb.or([eb('actor', '=', user), eb('subject_user', '=', user)]));
+    if (resource) q = q.where('resource', '=', resource);
+    if (action) q = action.endsWith('*') ? q.where('action', 'like', `${action.slice(0, -1)}%`) : q.where('action', '=', action);
+    if (target) q = q.where('target', '=', target);
+    if (since) q = q.where('at', '>=', new Date(clock.now().getTime() - parseDuration(since) * 1000).toISOString());
+    if (after) {
+      if (!/^\d+$/.test(after)) throw invalid('invalid_query', 'after must be an event seq number');
+      q = q.where('seq', '>', Number(after));
+    }
+    return q.limit(limit);
+  }
+
+  app.get('/', async (c) => {
+    const limit = Math.min(Number(c.req.query('limit') ?? 100) || 100, 10_000);
+    const order = c.req.query('order') === 'asc' ? 'asc' : 'desc';
+    const rows = await query(c, limit).orderBy('seq', order).execute();
+    return c.json(rows.map(toAuditEvent));
+  });
+
+  app.get('/export', async (c) => {
+    if (!isAdmin(directory, c.var.user)) throw forbidden('admins_only', 'only admins can export the whole audit log');
+    const rows = await query(c, 1_000_000).orderBy('seq', 'asc').execute();
+    c.header('content-type', 'application/x-ndjson');
+    return c.body(rows.map((r) => JSON.stringify(toAuditEvent(r))).join('\n') + (rows.length ? '\n' : ''));
+  });
+
+  app.get('/verify', async (c) => {
+    const result = await verifyAudit(store.db);
+    return c.json(result);
+  });
+
+  return app;
+}

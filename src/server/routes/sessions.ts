@@ -1,0 +1,43 @@
+import { Hono } from 'hono';
+import { forbidden, notFound } from '../../core/errors.js';
+import { canReview, isAdmin, policyNamed } from '../../core/policy.js';
+import { toAuditEvent } from '../../audit/chain.js';
+import { findGrant } from '../../store/grants.js';
+import { findSession, listSessions } from '../../store/sessions.js';
+import type { ApiEnv, ControlPlane } from '../context.js';
+import { sessionView } from '../views.js';
+
+export function sessionRoutes(cp: ControlPlane) {
+  const app = new Hono<ApiEnv>();
+  const { store, directory } = cp;
+
+  app.get('/', async (c) => {
+    const sessions = await listSessions(store.db, {
+      live: c.req.query('live') === 'true',
+      user: c.req.query('user'),
+      limit: Math.min(Number(c.req.query('limit') ?? 100) || 100, 1000),
+    });
+    return c.json(sessions.map(sessionView));
+  });
+
+  /** A session and its statements in order. Statement text is sensitive: the grantee, its reviewers and admins only. */
+  app.get('/:id', async (c) => {
+    const me = c.var.user;
+    const s = await findSession(store.db, c.req.param('id'));
+    if (!s) throw notFound('unknown_session', `there is no session ${c.req.param('id')}`);
+    const grant = await findGrant(store.db, s.grantId);
+    const policy = grant && policyNamed(directory, grant.policy);
+    if (s.user !== me.name && !isAdmin(directory, me) && !(policy && canReview(directory, me, '', policy))) {
+      throw forbidden('not_allowed', `only ${s.user}, reviewers of its policy and admins can read session ${s.id}`);
+    }
+    const events = await store.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('target', '=', s.id)
+      .orderBy('seq')
+      .execute();
+    return c.json({ session: sessionView(s), events: events.map(toAuditEvent) });
+  });
+
+  return app;
+}

@@ -1,0 +1,80 @@
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { appendAudit } from '../audit/chain.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { createEventBus, type EventBus } from '../core/events.js';
+import { startExpiryScheduler } from '../core/expiry.js';
+import { createLifecycle } from '../core/lifecycle.js';
+import type { LoadedConfig } from '../config/load.js';
+import { serverKey } from '../store/meta.js';
+import { closeOrphanedSessions } from '../store/sessions.js';
+import { openStore } from '../store/store.js';
+import { createApp, type AppOptions } from './app.js';
+import type { ControlPlane } from './context.js';
+
+export interface StartOptions {
+  readonly clock?: Clock;
+  readonly bus?: EventBus;
+  /** Overrides server.listen (tests pass 127.0.0.1:0). */
+  readonly listen?: string;
+  readonly app?: AppOptions;
+}
+
+export function splitHostPort(text: string): { host: string; port: number } {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(text);
+  if (!m) throw new Error(`"${text}" is not HOST:PORT`);
+  return { host: m[1]!, port: Number(m[2]) };
+}
+
+/**
+ * Brings the control plane up: store, recovery after a crash (overdue grants
+ * expire at once, sessions the dead process held are closed), the expiry
+ * timer, and the HTTP API.
+ */
+export async function startControlPlane(config: LoadedConfig, options: StartOptions = {}) {
+  const clock = options.clock ?? systemClock;
+  const bus = options.bus ?? createEventBus();
+  const store = await openStore(config.file.store, config.baseDir);
+  const saltKey = await serverKey(store.db, 'grant-salt');
+  const lifecycle = createLifecycle({ store, clock, bus, directory: config.directory, saltKey });
+  await store.transaction(async (tx) => {
+    const orphaned = await closeOrphanedSessions(tx, clock.now());
+    await appendAudit(
+      tx,
+      clock.now(),
+      orphaned.map((id) => ({ actor: 'airlock', action: 'session.ended', target: id, details: { reason: 'shutdown', detail: 'the gateway process stopped while the session was open' } })),
+    );
+  });
+  const expiry = startExpiryScheduler(clock, bus, lifecycle);
+  await expiry.kick();
+
+  const cp: ControlPlane = { store, clock, bus, directory: config.directory, lifecycle };
+  const app = createApp(cp, options.app);
+  const { host, port } = splitHostPort(options.listen ?? config.file.server.listen);
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+
+  return {
+    ...cp,
+    saltKey,
+    app,
+    url,
+    expiry,
+    async close() {
+      expiry.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // SSE streams and keep-alive sockets would otherwise hold close() open.
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await expiry.idle();
+      await store.close();
+    },
+  };
+}
+
+export type RunningControlPlane = Awaited<ReturnType<typeof startControlPlane>>;
