@@ -66,7 +66,7 @@ export function createApiClient(server: string, token: string, fetchImpl: typeof
       }
       throw new ApiError(res.status, code, message);
     }
-    return (res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as T;
+    return (res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text) as T;
   }
 
   return {

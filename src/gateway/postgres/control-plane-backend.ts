@@ -1,0 +1,180 @@
+import { normalizeSync } from 'libpg-query';
+import { appendAudit } from '../../audit/chain.js';
+import type { Clock } from '../../core/clock.js';
+import { notFound } from '../../core/errors.js';
+import type { EventBus, SessionSummary } from '../../core/events.js';
+import { grantEndedMessage } from '../../core/grant-messages.js';
+import { newId } from '../../core/ids.js';
+import type { Directory } from '../../core/model.js';
+import { decodeScramVerifier, grantSalt, SCRAM_ITERATIONS } from '../../core/secret.js';
+import { activeGrantVerifiers, findGrant } from '../../store/grants.js';
+import { findSession, finishSession, insertSession } from '../../store/sessions.js';
+import type { Store } from '../../store/store.js';
+import type { GatewayBackend, GatewayGrant, SessionEnd, SessionStart, StatementRecord } from './backend.js';
+import { createStatementRecorder } from './statement-recorder.js';
+
+export interface ControlPlaneBackendDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly bus: EventBus;
+  readonly directory: Directory;
+  readonly saltKey: Buffer;
+  /** Where role credentials' `password_env` variables are read from. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** `text` records statements as sent; `redacted` replaces literals with placeholders; `off` keeps only counts. */
+  readonly statementText?: 'text' | 'redacted' | 'off';
+}
+
+function redact(sql: string): string {
+  try {
+    return normalizeSync(sql);
+  } catch {
+    return '[statement that could not be parsed; text redacted]';
+  }
+}
+
+/** Adapts the control plane (store, lifecycle events, config) to the port the Postgres gateway uses. */
+export function createControlPlaneBackend(deps: ControlPlaneBackendDeps): GatewayBackend & { flush(): Promise<void> } {
+  const { store, clock, bus, directory } = deps;
+  const env = deps.env ?? process.env;
+  const recorder = createStatementRecorder(store, clock);
+  const open = new Map<string, SessionSummary>();
+  const textOf = (sql: string) =>
+    deps.statementText === 'off' ? undefined : deps.statementText === 'redacted' ? redact(sql) : sql;
+
+  return {
+    scramParameters: (user, resource) => ({ salt: grantSalt(deps.saltKey, user, resource), iterations: SCRAM_ITERATIONS }),
+
+    async activeGrants(user, resource): Promise<GatewayGrant[]> {
+      const rows = await activeGrantVerifiers(store.db, user, resource, clock.now());
+      return rows.map(({ grant, verifier }) => ({
+        grantId: grant.id,
+        user: grant.user,
+        resource: grant.resource,
+        role: grant.role,
+        expiresAt: grant.expiresAt,
+        verifier: decodeScramVerifier(verifier),
+      }));
+    },
+
+    async upstreamFor(grantId) {
+      const grant = await findGrant(store.db, grantId);
+      const resource = grant && directory.resources.get(grant.resource);
+      const role = grant && resource?.roles.get(grant.role);
+      if (!grant || !resource || !role) throw notFound('unknown_grant', `grant ${grantId} or its role is no longer configured`);
+      const credential = role.credential;
+      return {
+        target: {
+          host: resource.upstream.host,
+          port: resource.upstream.port,
+          database: resource.upstream.database ?? resource.name,
+          user: credential?.user ?? grant.user,
+          password: credential?.passwordEnv ? env[credential.passwordEnv] : undefined,
+          tls: resource.upstream.tls ? { rejectUnauthorized: false } : false,
+        },
+        scope: { resource: resource.name, role: role.name, allow: role.allow, tables: role.tables, denyTables: role.denyTables },
+      };
+    },
+
+    async authFailed(user, resource, clientAddress, why) {
+      await store.transaction((tx) =>
+        appendAudit(tx, clock.now(), [
+          { actor: user, action: 'auth.failed', target: 'gateway:postgres', subjectUser: user, resource, details: { client_address: clientAddress, why } },
+        ]),
+      );
+    },
+
+    async sessionStarted(start: SessionStart) {
+      const grant = await findGrant(store.db, start.grantId);
+      if (!grant) throw notFound('unknown_grant', `grant ${start.grantId} does not exist`);
+      const session: SessionSummary = {
+        id: newId('ses'),
+        grantId: grant.id,
+        user: grant.user,
+        resource: grant.resource,
+        role: grant.role,
+        clientAddress: start.clientAddress,
+        applicationName: start.applicationName ?? null,
+        startedAt: clock.now(),
+        endedAt: null,
+        endReason: null,
+        statements: 0,
+        refused: 0,
+      };
+      await store.transaction(async (tx) => {
+        await insertSession(tx, { ...session, bytesIn: 0, bytesOut: 0 });
+        await appendAudit(tx, session.startedAt, [
+          {
+            actor: grant.user,
+            action: 'session.started',
+            target: session.id,
+            subjectUser: grant.user,
+            resource: grant.resource,
+            details: { grant: grant.id, role: grant.role, client_address: start.clientAddress, application_name: start.applicationName ?? null },
+          },
+        ]);
+      });
+      open.set(session.id, session);
+      bus.publish({ type: 'session.started', session });
+      return { sessionId: session.id };
+    },
+
+    async statement(r: StatementRecord) {
+      const session = open.get(r.sessionId);
+      if (!session) return;
+      open.set(r.sessionId, { ...session, statements: session.statements + 1, refused: session.refused + (r.outcome === 'refused' ? 1 : 0) });
+      recorder.record({
+        sessionId: r.sessionId,
+        refused: r.outcome === 'refused',
+        entry: {
+          actor: session.user,
+          action: r.outcome === 'refused' ? 'statement.refused' : 'statement',
+          target: r.sessionId,
+          subjectUser: session.user,
+          resource: session.resource,
+          details: {
+            grant: session.grantId,
+            text: textOf(r.text),
+            outcome: r.outcome,
+            command_tag: r.commandTag,
+            rows: r.rows,
+            sqlstate: r.sqlstate,
+            reason: r.reason,
+            duration_ms: Math.round(r.durationMs * 1000) / 1000,
+          },
+        },
+      });
+    },
+
+    async sessionEnded(end: SessionEnd) {
+      await recorder.flush();
+      const at = clock.now();
+      const before = open.get(end.sessionId) ?? (await findSession(store.db, end.sessionId));
+      open.delete(end.sessionId);
+      if (!before) return;
+      await store.transaction(async (tx) => {
+        await finishSession(tx, end.sessionId, { at, reason: end.reason, statements: end.statements, refused: end.refused, bytesIn: end.bytesIn, bytesOut: end.bytesOut });
+        await appendAudit(tx, at, [
+          {
+            actor: end.reason === 'client' ? before.user : 'airlock',
+            action: 'session.ended',
+            target: end.sessionId,
+            subjectUser: before.user,
+            resource: before.resource,
+            details: { grant: before.grantId, reason: end.reason, detail: end.detail, statements: end.statements, refused: end.refused, bytes_in: end.bytesIn, bytes_out: end.bytesOut },
+          },
+        ]);
+      });
+      bus.publish({ type: 'session.ended', session: { ...before, endedAt: at, endReason: end.reason, statements: end.statements, refused: end.refused } });
+    },
+
+    onGrantEnded(listener) {
+      return bus.subscribe((e) => {
+        if (e.type !== 'grant.ended') return;
+        listener({ grantId: e.grant.id, reason: e.reason, message: grantEndedMessage(e.grant, e.reason, e.by, e.why) });
+      });
+    },
+
+    flush: () => recorder.flush(),
+  };
+}
