@@ -2,8 +2,11 @@ import { Command, CommanderError } from 'commander';
 import { accessCommands } from './commands/access.js';
 import { accountCommands } from './commands/account.js';
 import { auditCommands } from './commands/audit.js';
+import { connectCommand } from './commands/connect.js';
+import { demoCommand } from './commands/demo.js';
 import { grantCommands } from './commands/grants.js';
 import { serverCommands } from './commands/server.js';
+import { sessionCommands } from './commands/sessions.js';
 import { EXIT } from './output.js';
 
 const program = new Command()
@@ -17,9 +20,12 @@ const program = new Command()
   });
 
 serverCommands(program);
+demoCommand(program);
 accountCommands(program);
 accessCommands(program);
 grantCommands(program);
+connectCommand(program);
+sessionCommands(program);
 auditCommands(program);
 
 await program.parseAsync(process.argv);

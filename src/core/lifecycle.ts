@@ -7,7 +7,7 @@ import { grantEndedMessage } from './grant-messages.js';
 import { newId } from './ids.js';
 import type { AccessRequest, Directory, Grant, Review, User } from './model.js';
 import { canReview, decide, isAdmin, policyNamed, reviewersOf } from './policy.js';
-import { appendAudit, type AuditEntry } from '../audit/chain.js';
+import { appendAudit, type AuditEntry, type AuditEvent } from '../audit/chain.js';
 import * as grants from '../store/grants.js';
 import * as requests from '../store/requests.js';
 import type { Executor, Store } from '../store/store.js';
@@ -19,6 +19,12 @@ export interface LifecycleDeps {
   readonly directory: Directory;
   /** Key from which every grant's SCRAM salt is derived (see core/secret.ts grantSalt). */
   readonly saltKey: Buffer;
+  /**
+   * Runs inside each change's transaction, after its audit events are appended:
+   * the notification outbox writes here so a notification exists exactly when
+   * the change it announces does.
+   */
+  readonly onCommit?: (tx: Executor, events: readonly AirlockEvent[], audit: readonly AuditEvent[]) => Promise<void>;
 }
 
 export interface AskInput {
@@ -50,7 +56,8 @@ export function createLifecycle(deps: LifecycleDeps) {
     const result = await store.transaction(async (tx) => {
       const entries: AuditEntry[] = [];
       const value = await fn(tx, now, (e) => events.push(e), (e) => entries.push(e));
-      await appendAudit(tx, now, entries);
+      const written = await appendAudit(tx, now, entries);
+      await deps.onCommit?.(tx, events, written);
       return value;
     });
     for (const e of events) bus.publish(e);

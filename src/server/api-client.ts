@@ -92,6 +92,8 @@ export function createApiClient(server: string, token: string, fetchImpl: typeof
     auditExport: (q: { since?: string } = {}) => call<string>('GET', '/api/audit/export', undefined, q),
     auditVerify: () => call<VerifyResult>('GET', '/api/audit/verify'),
     sessions: (q: { live?: boolean; user?: string; limit?: number } = {}) => call<SessionView[]>('GET', '/api/sessions', undefined, q),
+    connectInfo: (resource: string) =>
+      call<{ kind: string; host: string; port: number; user: string; database: string }>('GET', `/api/connect/${encodeURIComponent(resource)}`),
     session: (id: string) => call<{ session: SessionView; events: AuditEvent[] }>('GET', `/api/sessions/${encodeURIComponent(id)}`),
   };
 }

@@ -4,6 +4,7 @@ import { authenticateToken } from '../core/tokens.js';
 import type { ApiEnv, ControlPlane } from './context.js';
 import { errorResponse } from './errors.js';
 import { auditRoutes } from './routes/audit.js';
+import { connectRoute } from './routes/connect.js';
 import { grantRoutes, whoRoute } from './routes/grants.js';
 import { requestRoutes } from './routes/requests.js';
 import { resourceRoutes, whoamiRoute } from './routes/resources.js';
@@ -51,5 +52,6 @@ export function createApp(cp: ControlPlane, options: AppOptions = {}) {
   app.route('/api/who', whoRoute(cp));
   app.route('/api/audit', auditRoutes(cp));
   app.route('/api/sessions', sessionRoutes(cp));
+  app.route('/api/connect', connectRoute(cp));
   return app;
 }

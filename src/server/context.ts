@@ -11,6 +11,8 @@ export interface ControlPlane {
   readonly bus: EventBus;
   readonly directory: Directory;
   readonly lifecycle: Lifecycle;
+  /** Where each gateway listens, filled in once it is up; clients are told this to connect. */
+  readonly gateways: { postgres?: { host: string; port: number } };
 }
 
 export type ApiEnv = { Variables: { user: User } };

@@ -48,7 +48,7 @@ export async function startControlPlane(config: LoadedConfig, options: StartOpti
   const expiry = startExpiryScheduler(clock, bus, lifecycle);
   await expiry.kick();
 
-  const cp: ControlPlane = { store, clock, bus, directory: config.directory, lifecycle };
+  const cp: ControlPlane = { store, clock, bus, directory: config.directory, lifecycle, gateways: {} };
   const app = createApp(cp, options.app);
   const { host, port } = splitHostPort(options.listen ?? config.file.server.listen);
   const server: ServerType = await new Promise((resolve, reject) => {

@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { AirlockError } from '../../core/errors.js';
+import type { ApiClient } from '../../server/api-client.js';
+import type { GrantView } from '../../server/views.js';
+import { configDir } from '../login-store.js';
+import { printJson, relative } from '../output.js';
+import { action, api } from '../run.js';
+
+interface ConnectOpts {
+  role?: string;
+  print?: boolean;
+  json?: boolean;
+}
+
+/**
+ * The grant secret is shown once by the server; the CLI keeps it (mode 0600)
+ * so a second `connect` reuses it instead of rotating it under an open
+ * connection string.
+ */
+function secretFile(grantId: string): string {
+  return join(configDir(), 'grants', `${grantId}.secret`);
+}
+
+async function secretFor(client: ApiClient, grant: GrantView): Promise<string> {
+  try {
+    return readFileSync(secretFile(grant.id), 'utf8').trim();
+  } catch {
+    const { secret } = await client.credentials(grant.id);
+    mkdirSync(join(configDir(), 'grants'), { recursive: true, mode: 0o700 });
+    writeFileSync(secretFile(grant.id), secret + '\n', { mode: 0o600 });
+    return secret;
+  }
+}
+
+async function activeGrant(client: ApiClient, resource: string, role?: string): Promise<GrantView> {
+  const me = await client.whoami();
+  const mine = (await client.who()).filter((g) => g.user === me.user && g.resource === resource && (!role || g.role === role));
+  if (mine.length === 0) {
+    throw new AirlockError(
+      'no_active_grant',
+      'forbidden',
+      `you hold no active grant${role ? ` with role "${role}"` : ''} on ${resource}; run \`airlock request ${resource} --role ROLE --for 30m --reason "…"\` first`,
+    );
+  }
+  if (mine.length > 1) {
+    throw new AirlockError('ambiguous_grant', 'invalid', `you hold several grants on ${resource} (${mine.map((g) => g.role).join(', ')}); pick one with --role`);
+  }
+  return mine[0]!;
+}
+
+export function connectCommand(program: Command): void {
+  program
+    .command('connect')
+    .description('connect to a resource through the gateway with your grant (runs psql), or --print the connection')
+    .argument('<resource>')
+    .option('--role <role>', 'which grant to use when you hold several on the resource')
+    .option('--print', 'print a DSN and PG* variables instead of running psql')
+    .option('--json', 'with --print: { host, port, user, database, password, dsn, expires_at }')
+    .action(
+      action(async (resource: string, opts: ConnectOpts) => {
+        const client = api();
+        const info = await client.connectInfo(resource);
+        const grant = await activeGrant(client, resource, opts.role);
+        const password = await secretFor(client, grant);
+        const dsn = `postgresql://${encodeURIComponent(info.user)}:${encodeURIComponent(password)}@${info.host}:${info.port}/${encodeURIComponent(info.database)}`;
+        const vars = { PGHOST: info.host, PGPORT: String(info.port), PGUSER: info.user, PGDATABASE: info.database, PGPASSWORD: password };
+        if (opts.print || opts.json) {
+          if (opts.json) return printJson({ host: info.host, port: info.port, user: info.user, database: info.database, password, dsn, expires_at: grant.expires_at, grant: grant.id, role: grant.role });
+          console.log(dsn);
+          for (const [k, v] of Object.entries(vars)) console.log(`export ${k}='${v}'`);
+          console.error(`grant ${grant.id} (${grant.role}) ends ${relative(grant.expires_at)}`);
+          return;
+        }
+        console.error(`airlock: connecting to ${resource} as ${info.user} (${grant.role}, ends ${relative(grant.expires_at)})`);
+        const child = spawn('psql', [], { stdio: 'inherit', env: { ...process.env, ...vars, PGAPPNAME: 'psql via airlock' } });
+        await new Promise<void>((resolve, reject) => {
+          child.once('error', (err) => reject(new AirlockError('psql_missing', 'unavailable', `could not run psql (${err.message}); install it, or use --print to connect with another client`)));
+          child.once('exit', (code) => {
+            process.exitCode = code ?? 1;
+            resolve();
+          });
+        });
+      }),
+    );
+}

@@ -1,0 +1,272 @@
+import type net from 'node:net';
+import { PgGatewayError, protocolViolation } from './errors.js';
+import { Backend, Frontend, Limits, SqlState } from './protocol/codes.js';
+import * as msg from './protocol/messages.js';
+import { FrameReader, type Frame } from './protocol/reader.js';
+import { ResponseTracker, type StatementOutcome } from './response-tracker.js';
+import type { StatementCheck } from './statement-check.js';
+import type { SqlDecision } from './sql/check.js';
+import { SEARCH_PATH_QUERY, searchPathFromDataRow } from './upstream.js';
+
+/**
+ * The client → upstream half of a live session: every frontend message is
+ * handled by the function named after it. Statements are checked before
+ * they are forwarded; anything else is forwarded as the client sent it.
+ */
+
+export interface RelayDeps {
+  readonly upstream: net.Socket;
+  readonly check: StatementCheck;
+  readonly txStatus: number;
+  toClient(bytes: Buffer): void;
+  record(outcome: StatementOutcome): void;
+  /** Pauses/resumes reading from the client while a check is pending or the upstream is saturated. */
+  holdClient(why: 'check' | 'upstream', hold: boolean): void;
+  terminate(): void;
+  violation(err: PgGatewayError): void;
+}
+
+export class QueryRelay {
+  readonly tracker: ResponseTracker;
+  private readonly reader = new FrameReader({ typed: true, maxLength: Limits.messageBytes });
+  /** Statements and portals that passed the check, with the text they run. */
+  private readonly statements = new Map<string, string>();
+  private readonly portals = new Map<string, string>();
+  /** Extended-protocol messages forwarded since the last Sync. */
+  private batchOpen = false;
+  /** After a refusal inside an extended batch, skip to Sync as a server would after an error. */
+  private discarding = false;
+  private busy = false;
+  private closed = false;
+  private searchPathStale = false;
+  private upstreamFull = false;
+
+  constructor(private readonly deps: RelayDeps) {
+    this.tracker = new ResponseTracker({
+      toClient: (bytes) => deps.toClient(bytes),
+      record: (outcome) => deps.record(outcome),
+      searchPathMayHaveChanged: () => (this.searchPathStale = true),
+    });
+    this.tracker.txStatus = deps.txStatus;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  onClientData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.reader.push(chunk);
+    this.pump();
+  }
+
+  onUpstreamData(chunk: Buffer): void {
+    this.tracker.onUpstreamData(chunk);
+  }
+
+  /** Handles buffered messages in order; only a statement check (sometimes) makes it wait. */
+  private pump(): void {
+    if (this.busy) return;
+    const upstream = this.deps.upstream;
+    upstream.cork();
+    try {
+      while (!this.closed) {
+        let frame: Frame | null;
+        try {
+          frame = this.reader.next();
+        } catch (err) {
+          this.deps.violation(err instanceof PgGatewayError ? err : protocolViolation(String(err)));
+          return;
+        }
+        if (!frame) return;
+        const pending = this.handle(frame);
+        if (pending) {
+          this.wait(pending);
+          return;
+        }
+      }
+    } catch (err) {
+      this.deps.violation(err instanceof PgGatewayError ? err : protocolViolation(String(err)));
+    } finally {
+      upstream.uncork();
+    }
+  }
+
+  private wait(pending: Promise<void>): void {
+    this.busy = true;
+    this.deps.holdClient('check', true);
+    pending.then(
+      () => {
+        this.busy = false;
+        this.deps.holdClient('check', false);
+        this.pump();
+      },
+      (err: unknown) => this.deps.violation(err instanceof PgGatewayError ? err : protocolViolation(String(err))),
+    );
+  }
+
+  /** Returns a promise only when the message must wait for a check. */
+  private handle(frame: Frame): Promise<void> | void {
+    const type = frame.type;
+    if (type === Frontend.Terminate) return this.deps.terminate();
+    if (this.discarding && type !== Frontend.Sync) return;
+    switch (type) {
+      case Frontend.Query:
+        return this.onQuery(frame);
+      case Frontend.Parse:
+        return this.onParse(frame);
+      case Frontend.Bind:
+        return this.onBind(frame);
+      case Frontend.Execute:
+        return this.onExecute(frame);
+      case Frontend.Describe:
+        return this.onDescribe(frame);
+      case Frontend.Close:
+        return this.onClose(frame);
+      case Frontend.Sync:
+        return this.onSync(frame);
+      case Frontend.Flush:
+        return this.forwardBatch(frame.raw);
+      case Frontend.CopyData:
+      case Frontend.CopyDone:
+      case Frontend.CopyFail:
+        // Only reach an upstream that is in COPY FROM STDIN for an allowed statement; otherwise it ignores them.
+        return this.forward(frame.raw);
+      case Frontend.FunctionCall:
+        return this.onFunctionCall();
+      default:
+        throw protocolViolation(`invalid frontend message type ${type}`);
+    }
+  }
+
+  private onQuery(frame: Frame): Promise<void> | void {
+    const text = msg.parseQuery(frame.body);
+    return this.withDecision(text, (decision) => {
+      if (decision.allowed) {
+        this.forward(frame.raw);
+        this.tracker.expectQuery(text);
+      } else {
+        this.refuse(text, decision.reason, true);
+      }
+    });
+  }
+
+  private onParse(frame: Frame): Promise<void> | void {
+    const { name, text } = msg.parseParse(frame.body);
+    return this.withDecision(text, (decision) => {
+      if (decision.allowed) {
+        this.statements.set(name, text);
+        this.forwardBatch(frame.raw);
+        this.tracker.expectReply();
+      } else {
+        this.statements.delete(name);
+        this.refuseInBatch(text, decision.reason);
+      }
+    });
+  }
+
+  private onBind(frame: Frame): void {
+    const { portal, statement } = msg.parseBind(frame.body);
+    const text = this.statements.get(statement);
+    if (text === undefined) {
+      this.portals.delete(portal);
+      return this.refuseInBatch(`<bind of ${JSON.stringify(statement)}>`, `airlock: prepared statement "${statement}" was not allowed through the gateway`);
+    }
+    this.portals.set(portal, text);
+    this.forwardBatch(frame.raw);
+    this.tracker.expectReply();
+  }
+
+  private onExecute(frame: Frame): void {
+    const { portal } = msg.parseExecute(frame.body);
+    const text = this.portals.get(portal);
+    if (text === undefined) {
+      return this.refuseInBatch(`<execute of ${JSON.stringify(portal)}>`, `airlock: portal "${portal}" was not allowed through the gateway`);
+    }
+    this.forwardBatch(frame.raw);
+    this.tracker.expectExecute(text);
+  }
+
+  private onDescribe(frame: Frame): void {
+    msg.parseTarget(frame.body);
+    this.forwardBatch(frame.raw);
+    this.tracker.expectReply();
+  }
+
+  private onClose(frame: Frame): void {
+    const { kind, name } = msg.parseTarget(frame.body);
+    (kind === 'S' ? this.statements : this.portals).delete(name);
+    this.forwardBatch(frame.raw);
+    this.tracker.expectReply();
+  }
+
+  private onSync(frame: Frame): void {
+    const wasDiscarding = this.discarding;
+    this.discarding = false;
+    if (wasDiscarding && !this.batchOpen) {
+      // Nothing of this batch reached the upstream: answer for it.
+      this.tracker.local(EMPTY, { ready: true });
+      return;
+    }
+    this.batchOpen = false;
+    this.forward(frame.raw);
+    this.tracker.expectSync();
+  }
+
+  private onFunctionCall(): void {
+    this.refuse('<function call>', 'airlock: the fastpath function-call message is not allowed through the gateway', true);
+  }
+
+  // ---- helpers ----
+
+  private withDecision(text: string, then: (d: SqlDecision) => void): Promise<void> | void {
+    const cached = this.searchPathStale ? null : this.deps.check.cached(text);
+    if (cached) return then(cached);
+    return this.refreshSearchPath().then(async () => {
+      const decision = await this.deps.check.decide(text);
+      if (!this.closed) then(decision);
+    });
+  }
+
+  /** Re-reads search_path after a SET, when the upstream owes nothing and no batch is open. */
+  private async refreshSearchPath(): Promise<void> {
+    if (!this.searchPathStale || !this.tracker.idle() || this.batchOpen) return;
+    this.searchPathStale = false;
+    await new Promise<void>((resolve) => {
+      this.tracker.internal((type, body) => {
+        if (type === Backend.DataRow) this.deps.check.setSearchPath(searchPathFromDataRow(body));
+        else if (type === Backend.ReadyForQuery) resolve();
+      });
+      this.deps.upstream.write(msg.query(SEARCH_PATH_QUERY));
+    });
+  }
+
+  private forward(raw: Buffer): void {
+    if (!this.deps.upstream.write(raw) && !this.upstreamFull) {
+      this.upstreamFull = true;
+      this.deps.holdClient('upstream', true);
+      this.deps.upstream.once('drain', () => {
+        this.upstreamFull = false;
+        this.deps.holdClient('upstream', false);
+      });
+    }
+  }
+
+  private forwardBatch(raw: Buffer): void {
+    this.batchOpen = true;
+    this.forward(raw);
+  }
+
+  private refuse(text: string, reason: string, ready: boolean): void {
+    this.deps.record({ text, outcome: 'refused', reason, durationMs: 0 });
+    const error = msg.errorResponse({ severity: 'ERROR', sqlstate: SqlState.InsufficientPrivilege, message: reason });
+    this.tracker.local(error, { ready });
+  }
+
+  private refuseInBatch(text: string, reason: string): void {
+    this.refuse(text, reason, false);
+    this.discarding = true;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

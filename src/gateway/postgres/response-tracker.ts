@@ -1,0 +1,335 @@
+import { performance } from 'node:perf_hooks';
+import type { StatementRecord } from './backend.js';
+import { Backend, TxStatus } from './protocol/codes.js';
+import { parseErrorFields, readyForQuery, rowsFromTag } from './protocol/messages.js';
+
+/**
+ * The upstream → client half of a session. Upstream bytes are forwarded as
+ * they arrive, without re-encoding; only message headers are parsed, and only
+ * the few messages that close a statement (CommandComplete, ErrorResponse,
+ * ReadyForQuery, …) are read.
+ *
+ * A FIFO of what the upstream still owes mirrors what was forwarded, so that
+ * (a) each result is attributed to the statement that produced it, and
+ * (b) answers the gateway makes up itself (a refusal) reach the client in the
+ * position a real server would have sent them, even when the client pipelines.
+ */
+
+type Pending =
+  /** `n` more of ParseComplete/BindComplete/CloseComplete/RowDescription/NoData. */
+  | { kind: 'replies'; n: number }
+  | { kind: 'execute'; text: string; startedAt: number }
+  | { kind: 'query'; text: string; startedAt: number; tag?: string; rows?: number; sqlstate?: string }
+  | { kind: 'sync' }
+  /** Made up by the gateway; `ready` appends ReadyForQuery with the status current when it is sent. */
+  | { kind: 'local'; bytes: Buffer; ready: boolean }
+  /** A query the gateway runs for itself; its whole answer is swallowed. */
+  | { kind: 'internal'; onMessage: (type: number, body: Buffer) => void };
+
+export type StatementOutcome = Omit<StatementRecord, 'sessionId'>;
+
+export interface TrackerSink {
+  toClient(bytes: Buffer): void;
+  record(outcome: StatementOutcome): void;
+  /** A SET/RESET/DISCARD (or the end of a transaction that held one) may have moved search_path. */
+  searchPathMayHaveChanged(): void;
+}
+
+const TERMINAL_REPLY = new Uint8Array(256);
+for (const t of [Backend.ParseComplete, Backend.BindComplete, Backend.CloseComplete, Backend.RowDescription, Backend.NoData]) TERMINAL_REPLY[t] = 1;
+
+/** Messages whose body the tracker reads; every other body is skipped over. */
+const INSPECT = new Uint8Array(256);
+for (const t of [Backend.CommandComplete, Backend.ErrorResponse, Backend.ReadyForQuery]) INSPECT[t] = 1;
+
+export class ResponseTracker {
+  private readonly fifo: Pending[] = [];
+  txStatus: number = TxStatus.Idle;
+  private setSinceCheck = false;
+
+  // Scanner state, carried across chunks.
+  private readonly header = Buffer.alloc(5);
+  private headerLen = 0;
+  private type = 0;
+  private remaining = 0;
+  private body: Buffer | null = null;
+  private bodyLen = 0;
+  private swallow = false;
+
+  // The chunk being scanned and the start of the bytes not yet forwarded from it.
+  private chunk: Buffer | null = null;
+  private segStart = 0;
+
+  private stopAtBoundary: (() => void) | null = null;
+  private stopped = false;
+
+  constructor(private readonly sink: TrackerSink) {}
+
+  // ---- what the client side tells us it forwarded ----
+
+  expectReply(): void {
+    const last = this.fifo[this.fifo.length - 1];
+    if (last?.kind === 'replies') last.n++;
+    else this.fifo.push({ kind: 'replies', n: 1 });
+  }
+
+  expectExecute(text: string): void {
+    this.fifo.push({ kind: 'execute', text, startedAt: performance.now() });
+  }
+
+  expectQuery(text: string): void {
+    this.fifo.push({ kind: 'query', text, startedAt: performance.now() });
+  }
+
+  expectSync(): void {
+    this.fifo.push({ kind: 'sync' });
+  }
+
+  /** Queues a gateway-made answer behind everything the upstream still owes. */
+  local(bytes: Buffer, opts: { ready: boolean }): void {
+    this.fifo.push({ kind: 'local', bytes, ready: opts.ready });
+    if (this.fifo.length === 1) this.drainLocal();
+  }
+
+  internal(onMessage: (type: number, body: Buffer) => void): void {
+    this.fifo.push({ kind: 'internal', onMessage });
+  }
+
+  /** Nothing owed by the upstream: safe to slip in an internal query. */
+  idle(): boolean {
+    return this.fifo.length === 0;
+  }
+
+  /**
+   * Stop forwarding once the client stream is at a message boundary, so a
+   * final gateway message is never spliced into the middle of a DataRow.
+   */
+  stopAtNextBoundary(then: () => void): void {
+    if (this.stopped || this.stopAtBoundary) return;
+    this.stopAtBoundary = then;
+    // A held-back partial header or a swallowed message has sent the client nothing partial.
+    if ((this.remaining === 0 && this.body === null) || this.swallow) this.stop();
+  }
+
+  private stop(): void {
+    const then = this.stopAtBoundary;
+    this.stopped = true;
+    this.stopAtBoundary = null;
+    then?.();
+  }
+
+  // ---- upstream bytes ----
+
+  onUpstreamData(chunk: Buffer): void {
+    if (this.stopped) return;
+    this.chunk = chunk;
+    this.segStart = 0;
+    let pos = 0;
+    const len = chunk.length;
+    while (pos < len && !this.stopped) {
+      if (this.remaining === 0 && this.body === null) {
+        // Between messages: read (the rest of) a header.
+        const want = 5 - this.headerLen;
+        if (len - pos < want) {
+          // Hold back a partial header: whether it is forwarded depends on who owns the message.
+          this.flushTo(pos);
+          chunk.copy(this.header, this.headerLen, pos, len);
+          this.headerLen += len - pos;
+          this.segStart = len;
+          break;
+        }
+        let headerStart = pos;
+        if (this.headerLen > 0) {
+          chunk.copy(this.header, this.headerLen, pos, pos + want);
+          pos += want;
+          headerStart = -1;
+        } else {
+          pos += 5;
+        }
+        const source = headerStart < 0 ? this.header : chunk;
+        const at = headerStart < 0 ? 0 : headerStart;
+        this.type = source[at]!;
+        this.remaining = source.readInt32BE(at + 1) - 4;
+        if (this.remaining < 0) this.remaining = 0;
+        this.swallow = this.fifo[0]?.kind === 'internal';
+        if (headerStart < 0) {
+          if (!this.swallow) this.sink.toClient(Buffer.from(this.header));
+          this.headerLen = 0;
+          this.segStart = pos;
+        } else if (this.swallow) {
+          this.flushTo(headerStart);
+          this.segStart = pos;
+        }
+        if (this.swallow || INSPECT[this.type]) {
+          if (len - pos >= this.remaining) {
+            // Whole body in this chunk: a view, no copy.
+            const body = chunk.subarray(pos, pos + this.remaining);
+            pos += this.remaining;
+            this.remaining = 0;
+            this.finishMessage(body, pos);
+            continue;
+          }
+          this.body = Buffer.allocUnsafe(this.remaining);
+          this.bodyLen = 0;
+        }
+        if (this.remaining === 0) this.finishMessage(EMPTY, pos);
+        continue;
+      }
+      const take = Math.min(this.remaining, len - pos);
+      if (this.body) {
+        chunk.copy(this.body, this.bodyLen, pos, pos + take);
+        this.bodyLen += take;
+      }
+      pos += take;
+      if (this.swallow) this.segStart = pos;
+      this.remaining -= take;
+      if (this.remaining === 0) {
+        const body = this.body ?? EMPTY;
+        this.body = null;
+        this.finishMessage(body, pos);
+      }
+    }
+    if (!this.stopped) this.flushTo(len);
+    this.chunk = null;
+  }
+
+  private flushTo(end: number): void {
+    if (this.chunk && end > this.segStart) {
+      this.sink.toClient(this.chunk.subarray(this.segStart, end));
+      this.segStart = end;
+    }
+  }
+
+  private finishMessage(body: Buffer, end: number): void {
+    if (this.swallow) {
+      this.segStart = end;
+      const head = this.fifo[0];
+      if (head?.kind === 'internal') {
+        head.onMessage(this.type, body);
+        if (this.type === Backend.ReadyForQuery) this.pop();
+      }
+      this.swallow = false;
+    } else {
+      this.onMessage(this.type, body, end);
+    }
+    if (this.stopAtBoundary) {
+      this.flushTo(end);
+      this.stop();
+    }
+  }
+
+  private onMessage(type: number, body: Buffer, end: number): void {
+    const head = this.fifo[0];
+    if (!head) return;
+    if (TERMINAL_REPLY[type]) {
+      if (head.kind === 'replies' && --head.n === 0) this.pop(end);
+      return;
+    }
+    switch (type) {
+      case Backend.CommandComplete:
+        return this.onCommandComplete(head, body, end);
+      case Backend.EmptyQueryResponse:
+      case Backend.PortalSuspended:
+        if (head.kind === 'execute') this.finishExecute(head, 'ok', end, type === Backend.EmptyQueryResponse ? '' : undefined);
+        return;
+      case Backend.ErrorResponse:
+        return this.onErrorResponse(head, body, end);
+      case Backend.ReadyForQuery:
+        this.txStatus = body[0] ?? TxStatus.Idle;
+        if (head.kind === 'query') this.finishQuery(head);
+        else if (head.kind !== 'sync') this.skipToSync(end);
+        if (this.fifo[0]?.kind === 'query' || this.fifo[0]?.kind === 'sync') this.pop(end);
+        return;
+    }
+  }
+
+  private onCommandComplete(head: Pending, body: Buffer, end: number): void {
+    const tag = body.toString('utf8', 0, Math.max(0, body.length - 1));
+    this.noteSearchPathEffects(tag);
+    if (head.kind === 'execute') {
+      this.finishExecute(head, 'ok', end, tag);
+    } else if (head.kind === 'query') {
+      head.tag = tag;
+      const rows = rowsFromTag(tag);
+      if (rows !== undefined) head.rows = (head.rows ?? 0) + rows;
+    }
+  }
+
+  private onErrorResponse(head: Pending, body: Buffer, end: number): void {
+    const { sqlstate } = parseErrorFields(body);
+    if (head.kind === 'query') {
+      head.sqlstate ??= sqlstate;
+      return;
+    }
+    if (head.kind !== 'execute' && head.kind !== 'replies') return;
+    if (head.kind === 'execute') this.sink.record(executeOutcome(head, 'error', undefined, sqlstate));
+    this.fifo.shift();
+    this.skipToSync(end);
+  }
+
+  /** After an error the upstream ignores everything up to Sync; so must our bookkeeping. */
+  private skipToSync(end: number): void {
+    while (this.fifo.length > 0 && this.fifo[0]!.kind !== 'sync') {
+      const skipped = this.fifo.shift()!;
+      if (skipped.kind === 'execute') {
+        this.sink.record({ ...executeOutcome(skipped, 'error'), reason: 'not executed: an earlier message in the same pipeline failed' });
+      }
+    }
+    this.drainLocal(end);
+  }
+
+  private finishExecute(head: Pending & { kind: 'execute' }, outcome: 'ok' | 'error', end: number, tag?: string): void {
+    this.sink.record(executeOutcome(head, outcome, tag));
+    this.pop(end);
+  }
+
+  private finishQuery(head: Pending & { kind: 'query' }): void {
+    this.sink.record({
+      text: head.text,
+      outcome: head.sqlstate ? 'error' : 'ok',
+      commandTag: head.tag,
+      rows: head.rows,
+      sqlstate: head.sqlstate,
+      durationMs: performance.now() - head.startedAt,
+    });
+  }
+
+  private noteSearchPathEffects(tag: string): void {
+    if (tag === 'SET' || tag === 'RESET' || tag.startsWith('DISCARD')) {
+      this.setSinceCheck = true;
+      this.sink.searchPathMayHaveChanged();
+    } else if (this.setSinceCheck && (tag === 'COMMIT' || tag === 'ROLLBACK')) {
+      // SET LOCAL ends with the transaction; a rolled-back SET is undone.
+      this.setSinceCheck = false;
+      this.sink.searchPathMayHaveChanged();
+    }
+  }
+
+  private pop(end?: number): void {
+    this.fifo.shift();
+    this.drainLocal(end);
+  }
+
+  /** Sends gateway-made answers that have reached the head of the queue. */
+  private drainLocal(end?: number): void {
+    while (this.fifo[0]?.kind === 'local') {
+      const item = this.fifo.shift() as Pending & { kind: 'local' };
+      if (end !== undefined) this.flushTo(end);
+      this.sink.toClient(item.bytes);
+      if (item.ready) this.sink.toClient(readyForQuery(this.txStatus));
+    }
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function executeOutcome(head: Pending & { kind: 'execute' }, outcome: 'ok' | 'error', tag?: string, sqlstate?: string): StatementOutcome {
+  return {
+    text: head.text,
+    outcome,
+    commandTag: tag,
+    rows: tag ? rowsFromTag(tag) : undefined,
+    sqlstate,
+    durationMs: performance.now() - head.startedAt,
+  };
+}

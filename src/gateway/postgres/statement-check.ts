@@ -1,0 +1,60 @@
+import type { SqlScope } from './backend.js';
+import type { SqlCheckOptions, SqlDecision } from './sql/check.js';
+
+/** The classifier's signature; injected so the gateway can be tested apart from it. */
+export type CheckSql = (sql: string, scope: SqlScope, opts: SqlCheckOptions) => Promise<SqlDecision>;
+
+const CACHE_LIMIT = 512;
+
+/**
+ * Per-session memo of classifier decisions. A decision depends only on the
+ * text, the scope (fixed for a session) and the search path, so drivers that
+ * re-Parse the same text on every call (pgbench -M extended, most ORMs) pay
+ * for classification once.
+ */
+export class StatementCheck {
+  private readonly decisions = new Map<string, SqlDecision>();
+  private searchPath: readonly string[];
+
+  constructor(
+    private readonly checkSql: CheckSql,
+    private readonly scope: SqlScope,
+    searchPath: readonly string[],
+  ) {
+    this.searchPath = searchPath;
+  }
+
+  setSearchPath(searchPath: readonly string[]): void {
+    if (searchPath.join('\0') === this.searchPath.join('\0')) return;
+    this.searchPath = searchPath;
+    this.decisions.clear();
+  }
+
+  /** A cached decision, without a promise, or null. */
+  cached(sql: string): SqlDecision | null {
+    return this.decisions.get(sql) ?? null;
+  }
+
+  /** Classifies; a classifier that throws counts as a refusal (fail closed). */
+  async decide(sql: string): Promise<SqlDecision> {
+    const cached = this.decisions.get(sql);
+    if (cached) return cached;
+    const path = this.searchPath;
+    let decision: SqlDecision;
+    try {
+      decision = await this.checkSql(sql, this.scope, { searchPath: path });
+    } catch {
+      return { allowed: false, reason: 'airlock: the statement could not be checked, so it was not run' };
+    }
+    if (path === this.searchPath) {
+      if (this.decisions.size >= CACHE_LIMIT) this.decisions.clear();
+      this.decisions.set(sql, decision);
+    }
+    return decision;
+  }
+}
+
+/** True when the role only reads: the upstream session then also runs read-only, as a second line. */
+export function scopeIsReadOnly(scope: SqlScope): boolean {
+  return scope.allow.length > 0 && scope.allow.every((c) => c === 'read');
+}

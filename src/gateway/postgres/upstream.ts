@@ -1,0 +1,273 @@
+import { createHash } from 'node:crypto';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { UpstreamTarget } from './backend.js';
+import { PgGatewayError } from './errors.js';
+import { AuthCode, Backend, Limits } from './protocol/codes.js';
+import { FrameReader } from './protocol/reader.js';
+import { SocketPuller } from './protocol/socket-puller.js';
+import * as msg from './protocol/messages.js';
+import { parseTextArray } from './protocol/text-array.js';
+import { ScramClient } from './scram-client.js';
+
+/**
+ * Opens the upstream connection with a role's real credential and runs it up
+ * to the first ReadyForQuery. Every error message here is shown to the end
+ * user, so none of them carries the upstream password.
+ */
+
+export interface UpstreamOptions {
+  readonly resource: string;
+  readonly role: string;
+  readonly applicationName: string;
+  /** Adds `default_transaction_read_only=on` as defence in depth for read roles. */
+  readonly readOnly: boolean;
+  readonly timeoutMs?: number;
+}
+
+export interface UpstreamConnection {
+  readonly socket: net.Socket;
+  /** ParameterStatus messages, as received, to replay to the client. */
+  readonly parameterStatus: Buffer[];
+  /** The upstream backend's own cancel key; never shown to the client. */
+  readonly key: { readonly pid: number; readonly secret: number };
+  readonly txStatus: number;
+  readonly searchPath: string[];
+  /** Bytes read past the startup exchange, to be handled by the session. */
+  readonly rest: Buffer;
+}
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+
+const unreachable = (resource: string, why: string) =>
+  new PgGatewayError('upstream_unreachable', `airlock: cannot reach ${resource} upstream (${why})`);
+
+function connectTcp(target: UpstreamTarget, resource: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: target.host, port: target.port });
+    socket.setNoDelay(true);
+    const fail = (err: NodeJS.ErrnoException) => {
+      socket.destroy();
+      reject(unreachable(resource, err.code ?? err.message));
+    };
+    socket.once('error', fail);
+    socket.once('connect', () => {
+      socket.off('error', fail);
+      resolve(socket);
+    });
+  });
+}
+
+function readOneByte(socket: net.Socket, resource: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const cleanup = () => {
+      socket.off('data', onData);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      cleanup();
+      // Anything past the single answer byte would be unencrypted injection (CVE-2021-23222).
+      if (chunk.length !== 1) reject(new PgGatewayError('upstream_protocol', `airlock: the ${resource} upstream sent unexpected bytes during TLS negotiation`));
+      else resolve(chunk[0]!);
+    };
+    const onError = (err: NodeJS.ErrnoException) => {
+      cleanup();
+      reject(unreachable(resource, err.code ?? err.message));
+    };
+    const onClose = () => {
+      cleanup();
+      reject(unreachable(resource, 'connection closed'));
+    };
+    socket.on('data', onData);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+  });
+}
+
+/** TCP connect, then TLS if the target asks for it. */
+export async function connectUpstreamSocket(target: UpstreamTarget, resource: string): Promise<net.Socket> {
+  const socket = await connectTcp(target, resource);
+  if (!target.tls) return socket;
+  try {
+    socket.write(msg.sslRequest());
+    const answer = await readOneByte(socket, resource);
+    if (answer !== 0x53 /* S */) {
+      throw new PgGatewayError('upstream_tls_refused', `airlock: the ${resource} upstream does not accept TLS, which its configuration requires`);
+    }
+    const tlsOpts = target.tls;
+    return await new Promise<net.Socket>((resolve, reject) => {
+      const secure = tls.connect({
+        socket,
+        servername: net.isIP(target.host) ? undefined : target.host,
+        rejectUnauthorized: tlsOpts.rejectUnauthorized,
+        ca: tlsOpts.ca,
+      });
+      secure.once('secureConnect', () => {
+        secure.off('error', onError);
+        resolve(secure);
+      });
+      const onError = (err: Error) => {
+        secure.destroy();
+        reject(unreachable(resource, `TLS: ${err.message}`));
+      };
+      secure.once('error', onError);
+    });
+  } catch (err) {
+    socket.destroy();
+    throw err;
+  }
+}
+
+/** Connects, authenticates and waits for ReadyForQuery, within a deadline. */
+export async function openUpstream(target: UpstreamTarget, opts: UpstreamOptions): Promise<UpstreamConnection> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  let socket: net.Socket | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(unreachable(opts.resource, `no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    const connecting = connectUpstreamSocket(target, opts.resource).then((s) => (socket = s));
+    // A connect that finishes after the deadline must still be closed.
+    connecting.catch(() => undefined);
+    const connected = await Promise.race([connecting, deadline]);
+    return await Promise.race([startup(connected, target, opts), deadline]);
+  } catch (err) {
+    socket?.destroy();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function startup(socket: net.Socket, target: UpstreamTarget, opts: UpstreamOptions): Promise<UpstreamConnection> {
+  const reader = new FrameReader({ typed: true, maxLength: Limits.messageBytes });
+  const puller = new SocketPuller(socket, reader, (why) => unreachable(opts.resource, why));
+  const params: Record<string, string> = {
+    user: target.user,
+    database: target.database,
+    application_name: opts.applicationName.slice(0, 63),
+    client_encoding: 'UTF8',
+  };
+  if (opts.readOnly) params['options'] = '-c default_transaction_read_only=on';
+  socket.write(msg.startupMessage(params));
+
+  await authenticate(socket, puller, target, opts);
+
+  const parameterStatus: Buffer[] = [];
+  let key = { pid: 0, secret: 0 };
+  for (;;) {
+    const frame = await puller.next();
+    if (frame.type === Backend.ParameterStatus) parameterStatus.push(Buffer.from(frame.raw));
+    else if (frame.type === Backend.BackendKeyData && frame.body.length >= 8) key = { pid: frame.body.readInt32BE(0), secret: frame.body.readInt32BE(4) };
+    else if (frame.type === Backend.ErrorResponse) throw startupRefused(frame.body, opts);
+    else if (frame.type === Backend.ReadyForQuery) break;
+  }
+  const { searchPath, txStatus } = await readSearchPath(socket, puller, opts);
+  const rest = puller.detach();
+  return { socket, parameterStatus, key, txStatus, searchPath, rest };
+}
+
+async function authenticate(socket: net.Socket, puller: SocketPuller, target: UpstreamTarget, opts: UpstreamOptions): Promise<void> {
+  let scram: ScramClient | null = null;
+  const password = target.password ?? '';
+  for (;;) {
+    const frame = await puller.next();
+    if (frame.type === Backend.ErrorResponse) throw startupRefused(frame.body, opts);
+    if (frame.type === Backend.NegotiateProtocolVersion) continue;
+    if (frame.type !== Backend.Authentication || frame.body.length < 4) {
+      throw new PgGatewayError('upstream_protocol', `airlock: the ${opts.resource} upstream sent an unexpected message during sign-in`);
+    }
+    const code = frame.body.readInt32BE(0);
+    const data = frame.body.subarray(4);
+    switch (code) {
+      case AuthCode.Ok:
+        return;
+      case AuthCode.CleartextPassword:
+        socket.write(msg.passwordMessage(password));
+        break;
+      case AuthCode.MD5Password:
+        socket.write(msg.passwordMessage(md5Password(target.user, password, data.subarray(0, 4))));
+        break;
+      case AuthCode.SASL: {
+        const mechanisms = data.toString('utf8').split('\0');
+        if (!mechanisms.includes('SCRAM-SHA-256')) throw unsupportedAuth(opts, 'a SASL mechanism other than SCRAM-SHA-256');
+        scram = new ScramClient(password);
+        socket.write(msg.saslInitialResponse('SCRAM-SHA-256', scram.clientFirst()));
+        break;
+      }
+      case AuthCode.SASLContinue:
+        if (!scram) throw unsupportedAuth(opts, 'SASL continue without SASL');
+        socket.write(msg.saslResponse(scram.clientFinal(data)));
+        break;
+      case AuthCode.SASLFinal:
+        if (!scram) throw unsupportedAuth(opts, 'SASL final without SASL');
+        try {
+          scram.verifyServerFinal(data);
+        } catch {
+          throw new PgGatewayError('upstream_auth_refused', `airlock: the ${opts.resource} upstream failed to prove its identity for role ${opts.role}`);
+        }
+        break;
+      default:
+        throw unsupportedAuth(opts, `authentication method ${code}`);
+    }
+  }
+}
+
+/** The upstream's effective search path, so the SQL check resolves unqualified names as the server will. */
+export const SEARCH_PATH_QUERY = 'select pg_catalog.current_schemas(true)';
+
+async function readSearchPath(socket: net.Socket, puller: SocketPuller, opts: UpstreamOptions): Promise<{ searchPath: string[]; txStatus: number }> {
+  socket.write(msg.query(SEARCH_PATH_QUERY));
+  let searchPath: string[] = [];
+  for (;;) {
+    const frame = await puller.next();
+    if (frame.type === Backend.DataRow) searchPath = searchPathFromDataRow(frame.body);
+    else if (frame.type === Backend.ErrorResponse) throw startupRefused(frame.body, opts);
+    else if (frame.type === Backend.ReadyForQuery) return { searchPath, txStatus: frame.body[0] ?? 0x49 };
+  }
+}
+
+export function searchPathFromDataRow(body: Buffer): string[] {
+  if (body.length < 6 || body.readInt16BE(0) < 1) return [];
+  const len = body.readInt32BE(2);
+  if (len < 0 || 6 + len > body.length) return [];
+  return parseTextArray(body.toString('utf8', 6, 6 + len));
+}
+
+function md5Password(user: string, password: string, salt: Buffer): string {
+  const inner = createHash('md5').update(password + user).digest('hex');
+  return `md5${createHash('md5').update(Buffer.concat([Buffer.from(inner), salt])).digest('hex')}`;
+}
+
+function startupRefused(body: Buffer, opts: UpstreamOptions): PgGatewayError {
+  const e = msg.parseErrorFields(body);
+  if (e.sqlstate.startsWith('28')) {
+    return new PgGatewayError('upstream_auth_refused', `airlock: the upstream refused the gateway's credential for role ${opts.role}`);
+  }
+  // The upstream's own text could name internals; the SQLSTATE is enough for an operator to look up.
+  return new PgGatewayError('upstream_unreachable', `airlock: cannot reach ${opts.resource} upstream (it answered with SQLSTATE ${e.sqlstate || 'unknown'})`);
+}
+
+const unsupportedAuth = (opts: UpstreamOptions, what: string) =>
+  new PgGatewayError('upstream_unsupported_auth', `airlock: the ${opts.resource} upstream asked for ${what}, which the gateway does not support`);
+
+/** Sends a CancelRequest for an upstream backend; resolves when the upstream has closed that side connection. */
+export async function cancelUpstream(target: UpstreamTarget, key: { pid: number; secret: number }, resource: string): Promise<void> {
+  let socket: net.Socket;
+  try {
+    socket = await connectUpstreamSocket(target, resource);
+  } catch {
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => socket.destroy(), 2_000);
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    socket.end(msg.cancelRequest(key.pid, key.secret));
+  });
+}

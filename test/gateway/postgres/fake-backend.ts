@@ -1,0 +1,117 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { grantSalt, newSecret, scramVerifier } from '../../../src/core/secret.js';
+import type {
+  GatewayBackend,
+  GatewayGrant,
+  GrantEnded,
+  SessionEnd,
+  SessionStart,
+  SqlScope,
+  StatementClass,
+  StatementRecord,
+  UpstreamTarget,
+} from '../../../src/gateway/postgres/backend.js';
+
+/**
+ * A stand-in for Airlock's control plane: issues grants with real SCRAM
+ * verifiers, ends them on demand, and keeps what the gateway reports.
+ * Low iteration count keeps the client's PBKDF2 cheap in tests.
+ */
+export class FakeBackend implements GatewayBackend {
+  private readonly serverKey = randomBytes(32);
+  private readonly grants = new Map<string, { grant: GatewayGrant; target: UpstreamTarget; scope: SqlScope; active: boolean }>();
+  private readonly listeners = new Set<(e: GrantEnded) => void>();
+  readonly statements: StatementRecord[] = [];
+  readonly started: (SessionStart & { sessionId: string })[] = [];
+  readonly ended: SessionEnd[] = [];
+  readonly authFailures: { user: string; resource: string; clientAddress: string; why: string }[] = [];
+  private readonly waiters: (() => void)[] = [];
+  iterations = 4096;
+
+  issue(opts: { user: string; resource: string; role?: string; allow: StatementClass[]; target: UpstreamTarget; expiresAt?: Date }): { grantId: string; secret: string } {
+    const secret = newSecret('alk');
+    const grantId = `g_${randomUUID()}`;
+    const { salt, iterations } = this.scramParameters(opts.user, opts.resource);
+    const role = opts.role ?? opts.allow.join('+');
+    this.grants.set(grantId, {
+      grant: {
+        grantId,
+        user: opts.user,
+        resource: opts.resource,
+        role,
+        expiresAt: opts.expiresAt ?? new Date(Date.now() + 3600_000),
+        verifier: scramVerifier(secret, salt, iterations),
+      },
+      target: opts.target,
+      scope: { resource: opts.resource, role, allow: opts.allow },
+      active: true,
+    });
+    return { grantId, secret };
+  }
+
+  end(grantId: string, reason: GrantEnded['reason'], message: string): void {
+    const g = this.grants.get(grantId);
+    if (g) g.active = false;
+    for (const l of this.listeners) l({ grantId, reason, message });
+  }
+
+  scramParameters(user: string, resource: string) {
+    return { salt: grantSalt(this.serverKey, user, resource), iterations: this.iterations };
+  }
+
+  async activeGrants(user: string, resource: string): Promise<GatewayGrant[]> {
+    return [...this.grants.values()].filter((g) => g.active && g.grant.user === user && g.grant.resource === resource).map((g) => g.grant);
+  }
+
+  async upstreamFor(grantId: string) {
+    const g = this.grants.get(grantId);
+    if (!g) throw new Error(`unknown grant ${grantId}`);
+    return { target: g.target, scope: g.scope };
+  }
+
+  async authFailed(user: string, resource: string, clientAddress: string, why: string) {
+    this.authFailures.push({ user, resource, clientAddress, why });
+    this.changed();
+  }
+
+  async sessionStarted(start: SessionStart) {
+    const sessionId = `s_${randomUUID()}`;
+    this.started.push({ ...start, sessionId });
+    this.changed();
+    return { sessionId };
+  }
+
+  async statement(record: StatementRecord) {
+    this.statements.push(record);
+    this.changed();
+  }
+
+  async sessionEnded(end: SessionEnd) {
+    this.ended.push(end);
+    this.changed();
+  }
+
+  onGrantEnded(listener: (e: GrantEnded) => void) {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves once `condition` holds, re-checked whenever the gateway reports something (no sleeping). */
+  async until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error('condition not met in time');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 50);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  private changed(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+}
