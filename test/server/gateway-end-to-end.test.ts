@@ -50,6 +50,7 @@ resources:
       write:
         credential: { user: ${roleRw}, password_env: E2E_RW_PASSWORD }
         allow: [read, write]
+        deny_tables: ["public.payment_tokens"]
 policies:
   - name: oncall-reads
     who: { groups: [oncall] }
@@ -101,6 +102,8 @@ beforeAll(async () => {
      grant select, insert, update, delete on orders to ${roleRo};`,
     database,
   );
+  // A hostile upstream default: with it, backslashes would make the server and the policy's parser disagree.
+  await adminQuery(`alter database ${database} set standard_conforming_strings = off`);
   config = tempConfig(yaml());
   for (const user of ['alice', 'bob', 'root']) tokens[user] = (await runCli(['tokens', 'issue', user, '--config', config.path])).stdout.trim();
   server = await startServerProcess(config.path, { E2E_RO_PASSWORD: upstreamPassword, E2E_RW_PASSWORD: upstreamPassword });
@@ -161,6 +164,15 @@ describe('postgres access through airlock, end to end', () => {
     const again = await psql(env, ['-c', 'select 1']);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toMatch(/password authentication failed|no active grant/);
+  });
+
+  it('keeps the server parsing text the way the policy did, even when the upstream defaults to non-standard strings', async () => {
+    expect((await as('alice')('request', 'orders-db', '--role', 'write', '--for', '10m')).code).toBe(0);
+    const env = await connectionFor('alice', 'write');
+    const attack = "select 'a\\' , $$ ' ; delete from payment_tokens; -- $$";
+    const r = await psql(env, ['-A', '-t', '-c', 'show standard_conforming_strings', '-c', attack]);
+    expect(r.stdout.split('\n')[0]).toBe('on');
+    expect((await adminQuery('select count(*)::int as n from payment_tokens', database)).rows[0].n).toBe(1);
   });
 
   it('never shows the upstream credential to users, in the API, the audit log or the server log', async () => {

@@ -149,8 +149,10 @@ async function startup(socket: net.Socket, target: UpstreamTarget, opts: Upstrea
     database: target.database,
     application_name: opts.applicationName.slice(0, 63),
     client_encoding: 'UTF8',
+    // The SQL policy parses text as PostgreSQL does only under these settings: with
+    // standard_conforming_strings off, 'a\' , $$ ' ; DELETE … hides a DELETE from the parser.
+    options: `-c standard_conforming_strings=on${opts.readOnly ? ' -c default_transaction_read_only=on' : ''}`,
   };
-  if (opts.readOnly) params['options'] = '-c default_transaction_read_only=on';
   socket.write(msg.startupMessage(params));
 
   await authenticate(socket, puller, target, opts);

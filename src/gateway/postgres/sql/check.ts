@@ -36,13 +36,28 @@ const CACHE_MAX_SQL_LENGTH = 16_384;
 const cache = new Lru<string, SqlDecision>(CACHE_ENTRIES);
 
 const scopeKeys = new WeakMap<SqlScope, string>();
+const pathKeys = new WeakMap<readonly string[], string>();
 
-/** Equal scopes share cache entries even when each session builds its own object. */
+/**
+ * Equal scopes share cache entries even when each session builds its own
+ * object. JSON escapes NUL, so the NUL-separated cache key cannot be forged
+ * by a name that contains one.
+ */
 function scopeKey(scope: SqlScope): string {
   let key = scopeKeys.get(scope);
   if (key === undefined) {
-    key = [scope.resource, scope.role, scope.allow.join(','), scope.tables?.join('\u0001') ?? '\u0002', (scope.denyTables ?? []).join('\u0001')].join('\u0000');
+    key = JSON.stringify([scope.resource, scope.role, scope.allow, scope.tables ?? null, scope.denyTables ?? []]);
     scopeKeys.set(scope, key);
+  }
+  return key;
+}
+
+/** Callers keep one search_path array until it changes, so this is a WeakMap hit per statement. */
+function pathKey(searchPath: readonly string[]): string {
+  let key = pathKeys.get(searchPath);
+  if (key === undefined) {
+    key = JSON.stringify(searchPath);
+    pathKeys.set(searchPath, key);
   }
   return key;
 }
@@ -56,7 +71,7 @@ export async function checkSql(sql: string, scope: SqlScope, opts: SqlCheckOptio
 /** As `checkSql`, for the hot path once `loadSqlParser()` has resolved. */
 export function checkSqlSync(sql: string, scope: SqlScope, opts: SqlCheckOptions): SqlDecision {
   if (sql.length > CACHE_MAX_SQL_LENGTH) return decide(sql, scope, opts).decision;
-  const key = `${scopeKey(scope)}\u0000${opts.searchPath.join('\u0001')}\u0000${opts.user ?? ''}\u0000${sql}`;
+  const key = `${scopeKey(scope)}\u0000${pathKey(opts.searchPath)}\u0000${JSON.stringify(opts.user ?? null)}\u0000${sql}`;
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   const { decision, cacheable } = decide(sql, scope, opts);

@@ -189,3 +189,24 @@ export function isBuiltinTablesample(names: readonly string[]): boolean {
   const qualified = names.length === 2 && names[0] === 'pg_catalog';
   return (names.length === 1 || qualified) && (last === 'bernoulli' || last === 'system');
 }
+
+/**
+ * Operators PostgreSQL defines in pg_catalog (15–18). An operator is a call
+ * to its underlying function, so an operator symbol only user code defines
+ * (`a === b`) is as opaque as an unknown function. `!=` is the parser's
+ * spelling of `<>`; `~~`/`~~*` come from LIKE/ILIKE.
+ */
+const BUILTIN_OPERATORS: ReadonlySet<string> = new Set([
+  ...words(`!! !~ !~* !~~ !~~* # ## #- #> #>> % & && &< &<| &> * *< *<= *<> *= *> *>= + - -> ->> -|- / < <-> <<
+    <<= <<| <= <> != <@ <^ = > >= >> >>= >^ ? ?# ?& ?- ?-| ?| ?|| @ @-@ @> @? @@ @@@ ^ ^@ | |&> |/ |>> || ||/
+    ~ ~* ~<=~ ~<~ ~= ~>=~ ~>~ ~~ ~~*`),
+  // the parser names BETWEEN forms by keyword; they compare with the type's own <= and >=
+  'BETWEEN', 'NOT BETWEEN', 'BETWEEN SYMMETRIC', 'NOT BETWEEN SYMMETRIC',
+]);
+
+/** `names` is an operator name list: `['=']`, `['pg_catalog','=']`, `['myschema','===']`. */
+export function isBuiltinOperator(names: readonly string[]): boolean {
+  const op = names[names.length - 1];
+  const qualifiedOk = names.length === 1 || (names.length === 2 && names[0] === 'pg_catalog');
+  return qualifiedOk && op !== undefined && BUILTIN_OPERATORS.has(op);
+}

@@ -19,7 +19,7 @@ export const GENERIC_NODES: ReadonlySet<string> = new Set([
   'GroupingSet', 'IndexElem', 'InferClause', 'JoinExpr', 'List', 'MergeWhenClause', 'MinMaxExpr',
   'MultiAssignRef', 'NamedArgExpr', 'NullTest', 'OnConflictClause', 'RangeFunction', 'RangeSubselect',
   'RangeTableFunc', 'RangeTableFuncCol', 'ResTarget', 'ReturningClause', 'ReturningOption', 'RowExpr',
-  'SortBy', 'SubLink', 'TypeCast', 'TypeName', 'WindowDef', 'XmlExpr', 'XmlSerialize',
+  'TypeCast', 'TypeName', 'WindowDef', 'XmlExpr', 'XmlSerialize',
   'JsonAggConstructor', 'JsonArgument', 'JsonArrayAgg', 'JsonArrayConstructor', 'JsonArrayQueryConstructor',
   'JsonBehavior', 'JsonFuncExpr', 'JsonIsPredicate', 'JsonKeyValue', 'JsonObjectAgg', 'JsonObjectConstructor',
   'JsonOutput', 'JsonParseExpr', 'JsonReturning', 'JsonScalarExpr', 'JsonSerializeExpr', 'JsonTable',

@@ -1,5 +1,5 @@
 import type { Facts } from './facts.js';
-import { classifyFunction, isBuiltinTablesample } from './functions-allowed.js';
+import { classifyFunction, isBuiltinOperator, isBuiltinTablesample } from './functions-allowed.js';
 import { type AstNode, isAstNode, listField, nameList, stringField, unwrap } from './parse.js';
 import { GENERIC_NODES, LEAF_NODES, inlineType } from './tree-shape.js';
 
@@ -92,6 +92,12 @@ export class QueryWalker {
       case 'A_Expr':
         this.operator(listField(body, 'name'));
         return this.fields(type, body, ctes, NAME);
+      case 'SubLink': // x OPERATOR(s.op) ANY (SELECT …)
+        this.operator(listField(body, 'operName'));
+        return this.fields(type, body, ctes, OPER_NAME);
+      case 'SortBy': // ORDER BY x USING s.op
+        this.operator(listField(body, 'useOp'));
+        return this.fields(type, body, ctes, USE_OP);
       case 'RangeTableSample': {
         const method = nameList(listField(body, 'method'));
         if (method === undefined || !isBuiltinTablesample(method)) {
@@ -206,14 +212,12 @@ export class QueryWalker {
     else this.facts.opaqueNeed(verdict.cls, verdict.display, 'function');
   }
 
-  /** `OPERATOR(myschema.+)` calls whatever function that operator is bound to. */
+  /** An operator runs whatever function it is bound to; only PostgreSQL's own are trusted. */
   private operator(name: readonly unknown[]): void {
+    if (name.length === 0) return; // no operator in this clause
     const names = nameList(name);
-    if (names === undefined) {
-      this.facts.opaqueNeed('admin', 'an operator airlock could not read');
-    } else if (names.length > 1 && !(names.length === 2 && names[0] === 'pg_catalog')) {
-      this.facts.opaqueNeed('admin', `operator ${names.join('.')}`);
-    }
+    if (names === undefined) this.facts.opaqueNeed('admin', 'an operator airlock could not read');
+    else if (!isBuiltinOperator(names)) this.facts.opaqueNeed('admin', `operator ${names.join('.')}`);
   }
 }
 
@@ -231,6 +235,8 @@ function isEmpty(node: AstNode): boolean {
 const NONE: ReadonlySet<string> = new Set();
 const FUNCNAME: ReadonlySet<string> = new Set(['funcname']);
 const NAME: ReadonlySet<string> = new Set(['name']);
+const OPER_NAME: ReadonlySet<string> = new Set(['operName']);
+const USE_OP: ReadonlySet<string> = new Set(['useOp']);
 const METHOD: ReadonlySet<string> = new Set(['method']);
 const REL: ReadonlySet<string> = new Set(['rel']);
 const CTE_HANDLED: ReadonlySet<string> = new Set(['ctequery']);

@@ -70,6 +70,23 @@ describe('a read role cannot call side-effecting functions anywhere in a stateme
     await expectRefused(sql);
   });
 
+  it('sees through quoting, case and unicode escapes in function names', async () => {
+    for (const sql of [
+      `SELECT "set_config"('a.b', 'c', false)`,
+      `SELECT SET_CONFIG('a.b', 'c', false)`,
+      `SELECT U&"set\\005fconfig"('a.b', 'c', false)`,
+      `SELECT pg_catalog . set_config('a.b', 'c', false)`,
+    ]) {
+      expect(await expectRefused(sql), sql).toBe(notAllowed('function set_config()'));
+    }
+  });
+
+  it('cannot read other sessions\' statements through the functions behind pg_stat_activity', async () => {
+    expect(await expectRefused('SELECT * FROM pg_stat_get_activity(NULL)')).toBe(notAllowed('function pg_stat_get_activity()'));
+    await expectRefused('SELECT pg_stat_get_backend_activity(s) FROM pg_stat_get_backend_idset() s');
+    await expectAllowed("SELECT pg_stat_get_numscans('orders'::regclass), pg_stat_get_live_tuples('orders'::regclass)");
+  });
+
   it('refuses user-defined and schema-qualified functions, whose bodies may write', async () => {
     expect(await expectRefused('SELECT archive_old_orders()')).toBe(notAllowed('function archive_old_orders()'));
     expect(await expectRefused('SELECT public.lower(name) FROM customers')).toBe(notAllowed('function public.lower()'));
@@ -83,9 +100,13 @@ describe('a read role cannot call side-effecting functions anywhere in a stateme
     expect(await expectRefused("SELECT pg_catalog.set_config('a.b', 'c', false)")).toBe(notAllowed('function set_config()'));
   });
 
-  it('refuses operators bound to a named schema, which call arbitrary functions', async () => {
+  it('refuses operators PostgreSQL does not define, which call arbitrary functions', async () => {
     expect(await expectRefused('SELECT 1 OPERATOR(public.+) 2')).toBe(notAllowed('operator public.+'));
-    await expectAllowed('SELECT 1 OPERATOR(pg_catalog.+) 2');
+    expect(await expectRefused('SELECT a === b FROM orders')).toBe(notAllowed('operator ==='));
+    expect(await expectRefused('SELECT 1 OPERATOR(public.=) ANY (SELECT 1)')).toBe(notAllowed('operator public.='));
+    expect(await expectRefused('SELECT * FROM orders ORDER BY id USING OPERATOR(public.<)')).toBe(notAllowed('operator public.<'));
+    await expectAllowed('SELECT 1 OPERATOR(pg_catalog.+) 2, 1 = ANY (SELECT 1), 2 BETWEEN 1 AND 3, 2 NOT BETWEEN SYMMETRIC 3 AND 1');
+    await expectAllowed("SELECT * FROM orders WHERE status NOT LIKE 'a%' AND status !~* 'b' ORDER BY id USING >");
   });
 
   it('refuses TABLESAMPLE methods other than the built-in ones', async () => {

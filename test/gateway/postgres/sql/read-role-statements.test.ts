@@ -123,6 +123,10 @@ describe('a read role cannot change data through any statement form', () => {
       ["PREPARE TRANSACTION 'x'", 'PREPARE TRANSACTION'],
       ["COMMIT PREPARED 'x'", 'COMMIT PREPARED'],
       ['LISTEN payments', 'LISTEN'],
+      // Row-level security policies often key on a custom setting; setting it would change which rows are visible.
+      ["SET app.tenant_id = '42'", 'SET app.tenant_id'],
+      ['SET row_security = off', 'SET row_security'],
+      ['SET work_mem = \'64GB\'', 'SET work_mem'],
     ])('refuses %s', async (sql, what) => {
       expect(await expectRefused(sql)).toBe(notAllowed(what));
     });
