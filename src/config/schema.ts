@@ -74,15 +74,25 @@ const policy = z
   })
   .strict();
 
+const notifyEvent = z.enum([
+  'request.created', 'request.approved', 'request.denied', 'request.cancelled', 'request.expired',
+  'grant.activated', 'grant.extended', 'grant.ended',
+]);
+
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/i, 'must be an environment variable name');
+
 const notifySink = z
   .object({
     kind: z.enum(['slack', 'webhook']),
     url: z.string().url().optional(),
-    url_env: z.string().optional(),
-    secret_env: z.string().optional(),
-    events: z.array(z.string()).optional(),
+    // A Slack webhook URL is a credential: keep it in the environment, not in this file.
+    url_env: envName.optional(),
+    secret_env: envName.optional(),
+    events: z.array(notifyEvent).min(1).optional(),
   })
-  .strict();
+  .strict()
+  .refine((s) => (s.url === undefined) !== (s.url_env === undefined), 'needs exactly one of url or url_env')
+  .refine((s) => s.kind === 'webhook' || s.secret_env === undefined, 'secret_env signs generic webhooks; Slack does not read a signature');
 
 export const configSchema = z
   .object({

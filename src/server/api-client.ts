@@ -1,4 +1,5 @@
 import type { AuditEvent, VerifyResult } from '../audit/chain.js';
+import { readEventStream, type StreamEvent } from './event-stream-client.js';
 import type { GrantView, RequestView, SessionView } from './views.js';
 
 export interface RequestOutcomeView {
@@ -95,6 +96,30 @@ export function createApiClient(server: string, token: string, fetchImpl: typeof
     connectInfo: (resource: string) =>
       call<{ kind: string; host: string; port: number; user: string; database: string }>('GET', `/api/connect/${encodeURIComponent(resource)}`),
     session: (id: string) => call<{ session: SessionView; events: AuditEvent[] }>('GET', `/api/sessions/${encodeURIComponent(id)}`),
+    /** Prometheus text of GET /metrics. */
+    metrics: () => call<string>('GET', '/metrics'),
+    /**
+     * The live change stream (GET /api/events). `after` resumes from an event
+     * id (sent as Last-Event-ID); the iterator ends when the server closes the
+     * stream or `signal` aborts.
+     */
+    async events(opts: { after?: string | null; signal?: AbortSignal } = {}): Promise<AsyncGenerator<StreamEvent>> {
+      let res: Response;
+      try {
+        res = await fetchImpl(`${base}/api/events`, {
+          headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', ...(opts.after ? { 'last-event-id': opts.after } : {}) },
+          signal: opts.signal,
+        });
+      } catch (err) {
+        if ((err as Error).name === 'AbortError') throw err;
+        throw new ApiError(0, 'unreachable', `cannot reach the Airlock server at ${base}: ${(err as Error).cause ?? (err as Error).message}`);
+      }
+      if (!res.ok || !res.body) {
+        const parsed = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+        throw new ApiError(res.status, parsed.error?.code ?? 'http_error', parsed.error?.message ?? `GET /api/events failed with HTTP ${res.status}`);
+      }
+      return readEventStream(res.body);
+    },
   };
 }
 

@@ -16,6 +16,8 @@ export interface AppOptions {
   /** How the caller's token is found besides the Authorization header (e.g. the dashboard's cookie). */
   readonly tokenFrom?: (c: import('hono').Context<ApiEnv>) => string | undefined;
   readonly clientAddress?: (c: import('hono').Context<ApiEnv>) => string;
+  /** Extra routes mounted after authentication, so `c.var.user` is set (e.g. the event stream). */
+  readonly authenticated?: (app: Hono<ApiEnv>) => void;
 }
 
 /** The HTTP API. Tested in-process through `app.request()` and over a real socket in the server tests. */
@@ -53,5 +55,6 @@ export function createApp(cp: ControlPlane, options: AppOptions = {}) {
   app.route('/api/audit', auditRoutes(cp));
   app.route('/api/sessions', sessionRoutes(cp));
   app.route('/api/connect', connectRoute(cp));
+  options.authenticated?.(app);
   return app;
 }

@@ -9,8 +9,13 @@ import type { LoadedConfig } from '../config/load.js';
 import { serverKey } from '../store/meta.js';
 import { closeOrphanedSessions } from '../store/sessions.js';
 import { openStore } from '../store/store.js';
+import { startNotifier, type NotifierOptions } from '../notify/notifier.js';
+import { dashboardAppOptions, mergeAppOptions } from '../web/dashboard.js';
 import { createApp, type AppOptions } from './app.js';
+import { startAuditTail } from './audit-tail.js';
 import type { ControlPlane } from './context.js';
+import { createMetrics } from './metrics.js';
+import type { EventStreamOptions } from './routes/events.js';
 
 export interface StartOptions {
   readonly clock?: Clock;
@@ -18,6 +23,10 @@ export interface StartOptions {
   /** Overrides server.listen (tests pass 127.0.0.1:0). */
   readonly listen?: string;
   readonly app?: AppOptions;
+  /** Notification delivery: environment for url_env/secret_env, fetch, timeout and backoff (tests inject these). */
+  readonly notify?: NotifierOptions;
+  /** Live event stream: heartbeat, replay limit, and how often the audit log is polled for writes no bus event announces. */
+  readonly events?: EventStreamOptions & { readonly pollMs?: number };
 }
 
 export function splitHostPort(text: string): { host: string; port: number } {
@@ -36,7 +45,8 @@ export async function startControlPlane(config: LoadedConfig, options: StartOpti
   const bus = options.bus ?? createEventBus();
   const store = await openStore(config.file.store, config.baseDir);
   const saltKey = await serverKey(store.db, 'grant-salt');
-  const lifecycle = createLifecycle({ store, clock, bus, directory: config.directory, saltKey });
+  const notifier = startNotifier({ store, clock, bus, notify: config.file.notify }, options.notify);
+  const lifecycle = createLifecycle({ store, clock, bus, directory: config.directory, saltKey, onCommit: notifier.onCommit });
   await store.transaction(async (tx) => {
     const orphaned = await closeOrphanedSessions(tx, clock.now());
     await appendAudit(
@@ -49,7 +59,13 @@ export async function startControlPlane(config: LoadedConfig, options: StartOpti
   await expiry.kick();
 
   const cp: ControlPlane = { store, clock, bus, directory: config.directory, lifecycle, gateways: {} };
-  const app = createApp(cp, options.app);
+  const tail = await startAuditTail(store, bus, { pollMs: options.events?.pollMs });
+  const metrics = await createMetrics({
+    store, clock, bus, directory: config.directory, tail,
+    deliveryStats: notifier.worker.stats,
+    sinkLabels: new Map(notifier.sinks.map((s) => [s.id, s.label])),
+  });
+  const app = createApp(cp, mergeAppOptions(dashboardAppOptions(cp, { tail, metrics, events: options.events }), options.app));
   const { host, port } = splitHostPort(options.listen ?? config.file.server.listen);
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
@@ -64,6 +80,9 @@ export async function startControlPlane(config: LoadedConfig, options: StartOpti
     app,
     url,
     expiry,
+    notifier,
+    tail,
+    metrics,
     async close() {
       expiry.stop();
       await new Promise<void>((resolve) => {
@@ -72,6 +91,9 @@ export async function startControlPlane(config: LoadedConfig, options: StartOpti
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
       await expiry.idle();
+      metrics.stop();
+      await tail.stop();
+      await notifier.stop();
       await store.close();
     },
   };

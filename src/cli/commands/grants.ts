@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import type { GrantView } from '../../server/views.js';
 import { printJson, printTable, relative, shortTime } from '../output.js';
+import { currentLogin } from '../login-store.js';
 import { action, api } from '../run.js';
+import { watchWho } from '../who-watch.js';
 
 interface JsonOpt {
   json?: boolean;
@@ -27,8 +29,21 @@ export function grantCommands(program: Command): void {
     .command('who')
     .description('every active grant: who holds what, why, since when and until when')
     .option('--json', 'print JSON')
+    .option('--watch', 'keep the view open: live updates and a ticking countdown (Ctrl-C to quit)')
     .action(
-      action(async (opts: JsonOpt) => {
+      action(async (opts: JsonOpt & { watch?: boolean }) => {
+        if (opts.watch) {
+          const ac = new AbortController();
+          process.once('SIGINT', () => ac.abort());
+          process.once('SIGTERM', () => ac.abort());
+          process.stdout.write('\x1b[?25l'); // hide the cursor while redrawing
+          try {
+            await watchWho(api(), { write: (t) => process.stdout.write(t), signal: ac.signal, server: currentLogin().server });
+          } finally {
+            process.stdout.write('\x1b[?25h\n');
+          }
+          return;
+        }
         const grants = await api().who();
         if (opts.json) return printJson(grants);
         printTable(WHO_HEADERS, whoRows(grants), 'nobody holds access right now');
