@@ -51,6 +51,22 @@ export function hashRow(row: Omit<AuditEventsTable, 'hash'>): string {
  * in `meta`, so truncating the newest rows is detected too.
  */
 export async function appendAudit(tx: Executor, at: Date, entries: readonly AuditEntry[]): Promise<AuditEvent[]> {
+  return (await writeEntries(tx, at, entries)).map(toAuditEvent);
+}
+
+/**
+ * The same append, for writers that do not need the events back (the
+ * per-statement recorder): decoding every row's details again is most of
+ * what a large batch would otherwise spend after the insert.
+ */
+export async function appendAuditBatch(tx: Executor, at: Date, entries: readonly AuditEntry[]): Promise<void> {
+  await writeEntries(tx, at, entries);
+}
+
+/** SQLite caps bound parameters per statement (32,766 in the bundled build); 200 rows × 10 columns stays well under it. */
+const ROWS_PER_INSERT = 200;
+
+async function writeEntries(tx: Executor, at: Date, entries: readonly AuditEntry[]): Promise<AuditEventsTable[]> {
   if (entries.length === 0) return [];
   const head = await tx.selectFrom('meta').select('value').where('key', '=', HEAD_KEY).executeTakeFirst();
   let [seq, prev] = head ? parseHead(head.value) : [0, GENESIS_HASH];
@@ -73,9 +89,8 @@ export async function appendAudit(tx: Executor, at: Date, entries: readonly Audi
     rows.push({ ...row, hash });
     prev = hash;
   }
-  // SQLite caps bound parameters per statement; 50 rows × 10 columns stays well under it.
-  for (let i = 0; i < rows.length; i += 50) {
-    await tx.insertInto('audit_events').values(rows.slice(i, i + 50)).execute();
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+    await tx.insertInto('audit_events').values(rows.length <= ROWS_PER_INSERT ? rows : rows.slice(i, i + ROWS_PER_INSERT)).execute();
   }
   const value = `${seq}:${prev}`;
   await tx
@@ -83,7 +98,7 @@ export async function appendAudit(tx: Executor, at: Date, entries: readonly Audi
     .values({ key: HEAD_KEY, value })
     .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
     .execute();
-  return rows.map(toAuditEvent);
+  return rows;
 }
 
 function parseHead(value: string): [number, string] {

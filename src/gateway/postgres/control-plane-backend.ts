@@ -23,6 +23,12 @@ export interface ControlPlaneBackendDeps {
   readonly env?: NodeJS.ProcessEnv;
   /** `text` records statements as sent; `redacted` replaces literals with placeholders; `off` keeps only counts. */
   readonly statementText?: 'text' | 'redacted' | 'off';
+  /**
+   * false: statements are counted on the session but not written to the audit
+   * chain. Only for measuring what per-statement audit costs (`npm run bench`);
+   * no config reaches it.
+   */
+  readonly statementAudit?: boolean;
 }
 
 function redact(sql: string): string {
@@ -122,7 +128,8 @@ export function createControlPlaneBackend(deps: ControlPlaneBackendDeps): Gatewa
     async statement(r: StatementRecord) {
       const session = open.get(r.sessionId);
       if (!session) return;
-      open.set(r.sessionId, { ...session, statements: session.statements + 1, refused: session.refused + (r.outcome === 'refused' ? 1 : 0) });
+      // Running counts live on the gateway session and reach the store with each batch and at sessionEnded; nothing here reads them.
+      if (deps.statementAudit === false) return;
       recorder.record({
         sessionId: r.sessionId,
         refused: r.outcome === 'refused',

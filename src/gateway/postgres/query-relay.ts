@@ -40,6 +40,13 @@ export class QueryRelay {
   private closed = false;
   private searchPathStale = false;
   private upstreamFull = false;
+  /**
+   * Messages to forward, not yet written. Frames are views into the client's
+   * chunk, so consecutive forwarded frames (Bind, Execute, Sync …) are one
+   * contiguous range: it goes out as one write instead of a corked writev of
+   * many small buffers.
+   */
+  private unsent: Buffer | null = null;
 
   constructor(private readonly deps: RelayDeps) {
     this.tracker = new ResponseTracker({
@@ -67,28 +74,29 @@ export class QueryRelay {
   /** Handles buffered messages in order; only a statement check (sometimes) makes it wait. */
   private pump(): void {
     if (this.busy) return;
-    const upstream = this.deps.upstream;
-    upstream.cork();
     try {
       while (!this.closed) {
         let frame: Frame | null;
         try {
           frame = this.reader.next();
         } catch (err) {
+          this.flushUnsent();
           this.deps.violation(err instanceof PgGatewayError ? err : protocolViolation(String(err)));
           return;
         }
         if (!frame) return;
         const pending = this.handle(frame);
         if (pending) {
+          this.flushUnsent();
           this.wait(pending);
           return;
         }
       }
     } catch (err) {
+      this.flushUnsent();
       this.deps.violation(err instanceof PgGatewayError ? err : protocolViolation(String(err)));
     } finally {
-      upstream.uncork();
+      this.flushUnsent();
     }
   }
 
@@ -108,7 +116,11 @@ export class QueryRelay {
   /** Returns a promise only when the message must wait for a check. */
   private handle(frame: Frame): Promise<void> | void {
     const type = frame.type;
-    if (type === Frontend.Terminate) return this.deps.terminate();
+    if (type === Frontend.Terminate) {
+      // What the client sent before Terminate still reaches the upstream, ahead of ours.
+      this.flushUnsent();
+      return this.deps.terminate();
+    }
     if (this.discarding && type !== Frontend.Sync) return;
     switch (type) {
       case Frontend.Query:
@@ -237,11 +249,25 @@ export class QueryRelay {
         if (type === Backend.DataRow) this.deps.check.setSearchPath(searchPathFromDataRow(body));
         else if (type === Backend.ReadyForQuery) resolve();
       });
+      this.flushUnsent();
       this.deps.upstream.write(msg.query(SEARCH_PATH_QUERY));
     });
   }
 
   private forward(raw: Buffer): void {
+    const unsent = this.unsent;
+    if (unsent && unsent.buffer === raw.buffer && unsent.byteOffset + unsent.length === raw.byteOffset) {
+      this.unsent = Buffer.from(unsent.buffer, unsent.byteOffset, unsent.length + raw.length);
+      return;
+    }
+    this.flushUnsent();
+    this.unsent = raw;
+  }
+
+  private flushUnsent(): void {
+    const raw = this.unsent;
+    if (!raw) return;
+    this.unsent = null;
     if (!this.deps.upstream.write(raw) && !this.upstreamFull) {
       this.upstreamFull = true;
       this.deps.holdClient('upstream', true);

@@ -1,0 +1,108 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openBenchEnv, type BenchEnv } from './bench-env.js';
+import { parseOptions, USAGE, type BenchOptions } from './options.js';
+import { renderChart } from './report-chart.js';
+import { renderTable } from './report-table.js';
+import type { BenchResults } from './results.js';
+import { runAuditCost } from './suites/audit-cost.js';
+import { runConnect } from './suites/connect.js';
+import { runExpiryCut, runRevokeCut } from './suites/cut.js';
+import { runLatency } from './suites/latency.js';
+import { runScale } from './suites/scale.js';
+import { runThroughput } from './suites/throughput.js';
+import { checkTargets } from './targets.js';
+
+/**
+ * `npm run bench`: the Postgres gateway against a direct connection and
+ * PgBouncer, on this machine's PostgreSQL. Prints a table and writes
+ * bench/results/latest.json and bench/results/ratios.svg.
+ */
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function pgbenchVersion(): string {
+  try {
+    return execFileSync('pgbench', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'pgbench not found';
+  }
+}
+
+async function suite<T>(name: string, opts: BenchOptions, failures: string[], run: () => Promise<T>): Promise<T | undefined> {
+  if (opts.only && !opts.only.has(name)) return undefined;
+  log(`${name}…`);
+  try {
+    return await run();
+  } catch (err) {
+    failures.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+    log(`  FAILED: ${failures[failures.length - 1]}`);
+    return undefined;
+  }
+}
+
+async function measure(env: BenchEnv, opts: BenchOptions, failures: string[]): Promise<Omit<BenchResults, 'targets' | 'meta'>> {
+  const r: Omit<BenchResults, 'targets' | 'meta'> = { throughput: [], audit: [] };
+  r.throughput = (await suite('throughput', opts, failures, () => runThroughput(env, log))) ?? [];
+  r.audit = (await suite('audit', opts, failures, () => runAuditCost(env, log))) ?? [];
+  r.latency = await suite('latency', opts, failures, () => runLatency(env, log));
+  r.connect = await suite('connect', opts, failures, () => runConnect(env, log));
+  r.revoke = await suite('cut', opts, failures, () => runRevokeCut(env, log));
+  r.expiry = await suite('cut', opts, failures, () => runExpiryCut(env, log));
+  r.scale = (await suite('scale', opts, failures, () => runScale(env, log))) ?? undefined;
+  return r;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help')) {
+    console.log(USAGE);
+    return 0;
+  }
+  const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+  const opts = parseOptions(argv, join(repo, 'bench/results'));
+  const failures: string[] = [];
+  const env = await openBenchEnv(opts, log);
+  let measured: Omit<BenchResults, 'targets' | 'meta'>;
+  try {
+    measured = await measure(env, opts, failures);
+  } finally {
+    await env.close();
+  }
+  const results: BenchResults = {
+    meta: {
+      date: new Date().toISOString(),
+      mode: opts.mode,
+      rounds: opts.rounds,
+      secondsPerRun: Math.max(1, Math.round(opts.seconds)),
+      node: process.version,
+      pgbench: pgbenchVersion(),
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+      notes: [
+        ...env.notes,
+        'pgbench, PostgreSQL, PgBouncer and the gateway share this machine; with few cores they compete for CPU, which weighs on every proxied path',
+        ...failures.map((f) => `FAILED ${f}`),
+      ],
+    },
+    ...measured,
+    targets: [],
+  };
+  results.targets = checkTargets(results);
+  mkdirSync(opts.outDir, { recursive: true });
+  writeFileSync(join(opts.outDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(opts.outDir, 'ratios.svg'), renderChart(results));
+  console.log(renderTable(results));
+  log(`\nwrote ${join(opts.outDir, 'latest.json')} and ratios.svg`);
+  return failures.length > 0 ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

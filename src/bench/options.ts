@@ -1,0 +1,58 @@
+/** What a bench run measures and how hard: `--quick` for a run under two minutes, `--smoke` for the test suite. */
+
+export interface BenchOptions {
+  readonly mode: 'full' | 'quick' | 'smoke';
+  /** Interleaved rounds per comparison (direct, airlock, pgbouncer, direct, …). */
+  readonly rounds: number;
+  /** Seconds per pgbench run. */
+  readonly seconds: number;
+  readonly clients: readonly number[];
+  readonly latencySamples: number;
+  readonly connectSamples: number;
+  readonly cutSessions: number;
+  /** Grant length for the expiry test; sessions are opened well before it ends. */
+  readonly expirySeconds: number;
+  readonly scaleSessions: readonly number[];
+  /** Folder for latest.json and the chart. */
+  readonly outDir: string;
+  /** Pins pgbench to CPU 0 and the gateway to CPU 1 (PostgreSQL floats), when taskset exists. */
+  readonly pin: boolean;
+  /** Writes a V8 CPU profile of the gateway process into this folder. */
+  readonly cpuProfDir?: string;
+  /** Runs only these suites (throughput, latency, connect, cut, scale, audit). */
+  readonly only?: ReadonlySet<string>;
+}
+
+const PRESETS = {
+  full: { rounds: 3, seconds: 5, clients: [1, 8, 32], latencySamples: 20_000, connectSamples: 60, cutSessions: 100, expirySeconds: 6, scaleSessions: [1000, 2000] },
+  // quick keeps every comparison but fewer samples, and stops the scale test at 1,000 sessions, to stay under two minutes.
+  quick: { rounds: 2, seconds: 1, clients: [1, 8, 32], latencySamples: 2_000, connectSamples: 10, cutSessions: 100, expirySeconds: 3, scaleSessions: [1000] },
+  smoke: { rounds: 1, seconds: 1, clients: [2], latencySamples: 200, connectSamples: 3, cutSessions: 5, expirySeconds: 3, scaleSessions: [20] },
+} as const;
+
+export function parseOptions(argv: readonly string[], defaultOutDir: string): BenchOptions {
+  const flag = (name: string) => argv.includes(`--${name}`);
+  const value = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const mode = flag('smoke') ? 'smoke' : flag('quick') ? 'quick' : 'full';
+  const preset = PRESETS[mode];
+  const only = value('only');
+  const rounds = value('rounds');
+  const seconds = value('seconds');
+  const clients = value('clients');
+  return {
+    mode,
+    ...preset,
+    rounds: rounds ? Number(rounds) : preset.rounds,
+    seconds: seconds ? Number(seconds) : preset.seconds,
+    clients: clients ? clients.split(',').map(Number) : preset.clients,
+    outDir: value('out') ?? defaultOutDir,
+    pin: flag('pin'),
+    cpuProfDir: value('cpu-prof'),
+    only: only ? new Set(only.split(',')) : undefined,
+  };
+}
+
+export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--rounds N] [--seconds S] [--clients 1,8,32] [--only throughput,latency,connect,cut,scale,audit] [--pin] [--cpu-prof DIR] [--out DIR]`;

@@ -1,0 +1,35 @@
+import { execFile } from 'node:child_process';
+import { libpqEnv, type Endpoint } from './endpoints.js';
+
+export type PgbenchScript = 'select-only' | 'tpcb';
+
+export interface PgbenchRun {
+  readonly clients: number;
+  readonly seconds: number;
+  readonly protocol: 'simple' | 'prepared';
+  readonly script: PgbenchScript;
+  /** Prefix such as ['taskset', '-c', '0'] to pin pgbench. */
+  readonly wrap?: readonly string[];
+}
+
+/**
+ * One pgbench run; returns transactions per second excluding connection
+ * time. `-n` skips the initial VACUUM (a read role may not run it, and the
+ * three paths must do the same work).
+ */
+export function pgbench(e: Endpoint, r: PgbenchRun): Promise<number> {
+  const args = ['-n', '-h', e.host, '-p', String(e.port), '-U', e.user, '-c', String(r.clients), '-j', String(Math.min(r.clients, 2))];
+  args.push('-T', String(Math.max(1, Math.round(r.seconds))), '-M', r.protocol);
+  if (r.script === 'select-only') args.push('-S');
+  args.push(e.database);
+  const [cmd, ...rest] = [...(r.wrap ?? []), 'pgbench', ...args];
+  return new Promise((resolve, reject) => {
+    execFile(cmd!, rest, { env: libpqEnv(e), timeout: (r.seconds + 60) * 1000 }, (err, stdout, stderr) => {
+      const m = /tps = ([\d.]+) \((?:without initial connection time|excluding connections establishing)\)/.exec(stdout);
+      const failed = /number of failed transactions: (\d+)/.exec(stdout);
+      if (err || !m) return reject(new Error(`pgbench against ${e.label} failed: ${(stderr || stdout || String(err)).trim().slice(0, 600)}`));
+      if (failed && Number(failed[1]) > 0) return reject(new Error(`pgbench against ${e.label}: ${failed[1]} failed transactions`));
+      resolve(Number(m[1]));
+    });
+  });
+}

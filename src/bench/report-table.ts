@@ -1,0 +1,67 @@
+import type { BenchResults, Quantiles } from './results.js';
+import type { Summary } from './stats.js';
+
+/** The run as a plain-text table for stdout. */
+
+const tps = (s: Summary | undefined) => (s ? `${s.median.toFixed(0)} ±${(s.spread * 50).toFixed(0)}%` : 'n/a');
+const ratio = (s: Summary | undefined) => (s ? `×${s.median.toFixed(2)} [${s.min.toFixed(2)}–${s.max.toFixed(2)}]` : 'n/a');
+const q = (v: Quantiles | undefined, unit: string, digits = 0) => (v ? `${v.p50.toFixed(digits)} / ${v.p99.toFixed(digits)} ${unit}` : 'n/a');
+
+function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export function renderTable(r: BenchResults): string {
+  const out: string[] = [];
+  const m = r.meta;
+  out.push(`Airlock bench (${m.mode}): ${m.rounds} interleaved round(s) × ${m.secondsPerRun} s, node ${m.node}, ${m.pgbench}, ${m.cpus} × ${m.cpuModel}`);
+  for (const n of m.notes) out.push(`note: ${n}`);
+  out.push('', 'Throughput (tps median ±half-spread; ratio to direct: median [min–max] of per-round ratios)');
+  out.push(
+    table(
+      ['workload', 'direct', 'airlock', 'pgbouncer', 'airlock/direct', 'pgbouncer/direct'],
+      r.throughput.map((t) => [t.name, tps(t.tps.direct), tps(t.tps.airlock), tps(t.tps.pgbouncer), ratio(t.ratio.airlock), ratio(t.ratio.pgbouncer)]),
+    ),
+  );
+  if (r.audit.length > 0) {
+    out.push('', 'Per-statement audit cost (airlock, audit on vs off)');
+    out.push(table(['workload', 'audit on', 'audit off', 'on/off'], r.audit.map((a) => [`select-only ${a.protocol} c=${a.clients}`, tps(a.tps.on), tps(a.tps.off), ratio(a.ratio)])));
+  }
+  if (r.latency) {
+    const l = r.latency;
+    out.push('', 'Latency per SELECT 1 round trip (p50 / p99)');
+    out.push(
+      table(
+        ['path', 'round trip', 'added vs direct'],
+        (['direct', 'airlock', 'pgbouncer'] as const).flatMap((p) => {
+          const added = p === 'direct' ? undefined : l.addedUs[p];
+          return l.us[p] ? [[p, q(l.us[p], 'µs'), added ? `${added.p50.toFixed(0)} / ${added.p99.toFixed(0)} µs` : '—']] : [];
+        }),
+      ),
+    );
+  }
+  if (r.connect) {
+    out.push('', 'Connection setup: connect + authenticate + first query (p50 / p99)');
+    out.push(table(['path', 'time'], (['direct', 'airlock', 'pgbouncer'] as const).flatMap((p) => (r.connect!.ms[p] ? [[p, q(r.connect!.ms[p], 'ms', 2)]] : []))));
+  }
+  const cuts = [['revoke → cut', r.revoke], ['expiry → cut', r.expiry]] as const;
+  if (r.revoke || r.expiry) {
+    out.push('', 'Grant end → live connection closed, per session');
+    out.push(table(['event', 'sessions cut', 'p50', 'p99', 'max'], cuts.flatMap(([name, c]) => (c ? [[name, `${c.cut}/${c.sessions}`, `${c.ms.p50.toFixed(1)} ms`, `${c.ms.p99.toFixed(1)} ms`, `${c.ms.max.toFixed(1)} ms`]] : []))));
+  }
+  if (r.scale) {
+    out.push('', `Idle sessions (gateway RSS after GC; upstream: ${r.scale.upstream}; baseline ${(r.scale.baselineRssBytes / 2 ** 20).toFixed(1)} MiB)`);
+    out.push(
+      table(
+        ['sessions', 'RSS delta', 'per session', 'heap'],
+        r.scale.steps.map((s) => [String(s.sessions), `${((s.rssBytes - r.scale!.baselineRssBytes) / 2 ** 20).toFixed(1)} MiB`, `${(s.perSessionBytes / 1024).toFixed(1)} KiB`, `${(s.heapBytes / 2 ** 20).toFixed(1)} MiB`]),
+      ),
+    );
+    out.push(`answered SELECT 1 at the top step: ${r.scale.answered}`);
+  }
+  out.push('', 'Targets (issue 5)');
+  out.push(table(['target', 'measured', 'met'], r.targets.map((t) => [t.target, t.measured, t.met === null ? '—' : t.met ? 'yes' : 'NO'])));
+  return out.join('\n');
+}

@@ -1,0 +1,91 @@
+import type { Summary } from './stats.js';
+
+/** The shape of bench/results/latest.json. Ratios are path ÷ direct, per interleaved round, then summarized. */
+
+export type PathName = 'direct' | 'airlock' | 'pgbouncer';
+
+export interface ThroughputResult {
+  readonly name: string;
+  readonly script: 'select-only' | 'tpcb';
+  readonly protocol: 'simple' | 'prepared';
+  readonly clients: number;
+  readonly tps: Partial<Record<PathName, Summary>>;
+  readonly ratio: Partial<Record<Exclude<PathName, 'direct'>, Summary>>;
+}
+
+export interface Quantiles {
+  readonly p50: number;
+  readonly p99: number;
+  readonly n: number;
+}
+
+export interface LatencyResult {
+  /** Microseconds per `SELECT 1` round trip, as the client sees it. */
+  readonly us: Partial<Record<PathName, Quantiles>>;
+  readonly addedUs: Partial<Record<Exclude<PathName, 'direct'>, { readonly p50: number; readonly p99: number }>>;
+}
+
+export interface ConnectResult {
+  /** Milliseconds for connect + authenticate + first query. */
+  readonly ms: Partial<Record<PathName, Quantiles>>;
+}
+
+export interface CutResult {
+  readonly sessions: number;
+  /** Sessions whose client saw the connection end within the wait. */
+  readonly cut: number;
+  /** Milliseconds from the revocation (or expires_at) to the client seeing its connection end. */
+  readonly ms: Quantiles & { readonly max: number };
+}
+
+export interface ScaleStep {
+  readonly sessions: number;
+  readonly opened: number;
+  readonly rssBytes: number;
+  readonly heapBytes: number;
+  readonly perSessionBytes: number;
+}
+
+export interface ScaleResult {
+  readonly upstream: string;
+  readonly baselineRssBytes: number;
+  readonly steps: readonly ScaleStep[];
+  /** At the largest step: sessions that answered a `SELECT 1`. */
+  readonly answered: number;
+}
+
+export interface AuditCostResult {
+  readonly clients: number;
+  readonly protocol: 'simple' | 'prepared';
+  readonly tps: { readonly on: Summary; readonly off: Summary };
+  /** on ÷ off. */
+  readonly ratio: Summary;
+}
+
+export interface TargetCheck {
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean | null;
+}
+
+export interface BenchResults {
+  readonly meta: {
+    readonly date: string;
+    readonly mode: string;
+    readonly rounds: number;
+    readonly secondsPerRun: number;
+    readonly node: string;
+    readonly pgbench: string;
+    readonly cpus: number;
+    readonly cpuModel: string;
+    readonly notes: readonly string[];
+  };
+  throughput: ThroughputResult[];
+  latency?: LatencyResult;
+  connect?: ConnectResult;
+  revoke?: CutResult;
+  expiry?: CutResult;
+  scale?: ScaleResult;
+  audit: AuditCostResult[];
+  targets: TargetCheck[];
+}

@@ -1,0 +1,27 @@
+import type { BenchResults, TargetCheck } from './results.js';
+
+/** Issue 5's targets, checked against a run. Reported, never asserted: speed depends on the machine. */
+export function checkTargets(r: Omit<BenchResults, 'targets'>): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const at8 = r.throughput.filter((t) => t.clients === 8 && t.script === 'select-only');
+  for (const t of at8) {
+    const a = t.ratio.airlock?.median;
+    const b = t.ratio.pgbouncer?.median;
+    if (a === undefined) continue;
+    checks.push({
+      target: `${t.name}: ≥ 0.85× direct and ≥ PgBouncer`,
+      measured: `×${a.toFixed(2)} (PgBouncer ×${b?.toFixed(2) ?? 'n/a'})`,
+      met: a >= 0.85 && (b === undefined || a >= b),
+    });
+  }
+  const added = r.latency?.addedUs.airlock;
+  if (added) checks.push({ target: 'added p50 latency ≤ 100 µs', measured: `${added.p50.toFixed(0)} µs (p99 ${added.p99.toFixed(0)} µs)`, met: added.p50 <= 100 });
+  if (r.revoke) checks.push({ target: 'revoke → cut p99 ≤ 100 ms', measured: `${r.revoke.ms.p99.toFixed(1)} ms, ${r.revoke.cut}/${r.revoke.sessions} cut`, met: r.revoke.ms.p99 <= 100 && r.revoke.cut === r.revoke.sessions });
+  if (r.expiry) checks.push({ target: 'expiry → cut p99 ≤ 250 ms', measured: `${r.expiry.ms.p99.toFixed(1)} ms, ${r.expiry.cut}/${r.expiry.sessions} cut`, met: r.expiry.ms.p99 <= 250 && r.expiry.cut === r.expiry.sessions });
+  const top = r.scale?.steps[r.scale.steps.length - 1];
+  if (r.scale && top) {
+    checks.push({ target: '≤ 64 KB per idle session', measured: `${(top.perSessionBytes / 1024).toFixed(1)} KiB at ${top.sessions}`, met: top.perSessionBytes <= 64 * 1024 });
+    checks.push({ target: '2,000 concurrent sessions, all answering', measured: `${r.scale.answered}/${top.sessions} answered`, met: top.sessions >= 2000 ? r.scale.answered === top.sessions : null });
+  }
+  return checks;
+}

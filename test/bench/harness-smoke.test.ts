@@ -1,0 +1,52 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { BenchResults } from '../../src/bench/results.js';
+import { ROOT } from '../support/cli.js';
+
+/**
+ * `npm run bench` must not rot: a tiny run of the built harness (npm test
+ * builds first) against the local PostgreSQL. It checks that every suite
+ * produced its numbers, the table and the chart — never how fast anything was.
+ */
+const out = mkdtempSync(join(tmpdir(), 'airlock-bench-smoke-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+function runBench(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'dist/bench/main.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe('the benchmark harness', () => {
+  it('runs every suite in smoke mode and writes the table, latest.json and the ratio chart', { timeout: 180_000 }, async () => {
+    const r = await runBench(['--smoke', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Throughput');
+    expect(r.stdout).toContain('Targets (issue 5)');
+
+    const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResults;
+    expect(results.meta.mode).toBe('smoke');
+    expect(results.throughput.map((t) => t.script)).toEqual(['select-only', 'select-only', 'tpcb']);
+    for (const t of results.throughput) expect(t.ratio.airlock?.median).toBeGreaterThan(0);
+    expect(results.audit).toHaveLength(2);
+    expect(results.latency?.us.airlock?.n).toBeGreaterThan(0);
+    expect(results.connect?.ms.airlock?.n).toBeGreaterThan(0);
+    // Every session is cut, however long it took.
+    expect(results.revoke?.cut).toBe(results.revoke?.sessions);
+    expect(results.expiry?.cut).toBe(results.expiry?.sessions);
+    if (results.scale) expect(results.scale.answered).toBe(results.scale.steps.at(-1)?.sessions);
+
+    const svg = readFileSync(join(out, 'ratios.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(existsSync(join(out, 'latest.json'))).toBe(true);
+  });
+});
