@@ -1,5 +1,6 @@
 import type { SqlScope, StatementClass } from '../backend.js';
 import { Facts, type Need, SEARCH_PATH_CHANGE } from './facts.js';
+import { literalShape } from './literal-shape.js';
 import { Lru } from './lru.js';
 import { type AstNode, isSqlParserReady, loadSqlParser, parseStatements } from './parse.js';
 import { compileTables, hasTableRestrictions, refusedRelation } from './relations.js';
@@ -34,6 +35,8 @@ const CACHE_ENTRIES = 10_000;
 /** Longer texts are rare (bulk INSERTs) and would let the cache hold gigabytes. */
 const CACHE_MAX_SQL_LENGTH = 16_384;
 const cache = new Lru<string, SqlDecision>(CACHE_ENTRIES);
+/** Allowed decisions by literal shape (see literal-shape.ts): pgbench-style traffic varies only in numbers. */
+const shapeCache = new Lru<string, SqlDecision>(CACHE_ENTRIES);
 
 const scopeKeys = new WeakMap<SqlScope, string>();
 const pathKeys = new WeakMap<readonly string[], string>();
@@ -74,14 +77,23 @@ export function checkSqlSync(sql: string, scope: SqlScope, opts: SqlCheckOptions
   const key = `${scopeKey(scope)}\u0000${pathKey(opts.searchPath)}\u0000${JSON.stringify(opts.user ?? null)}\u0000${sql}`;
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
+  const shape = literalShape(sql);
+  const shapeKey = shape === null ? null : `${key.slice(0, key.length - sql.length)}${shape}`;
+  const shapeHit = shapeKey === null ? undefined : shapeCache.get(shapeKey);
+  if (shapeHit !== undefined) return shapeHit;
   const { decision, cacheable } = decide(sql, scope, opts);
-  if (cacheable) cache.set(key, decision);
+  if (cacheable) {
+    cache.set(key, decision);
+    // Only allowed decisions: a refusal's message may quote the text it refused.
+    if (shapeKey !== null && decision.allowed) shapeCache.set(shapeKey, decision);
+  }
   return decision;
 }
 
 /** For tests and configuration reloads. */
 export function clearSqlDecisionCache(): void {
   cache.clear();
+  shapeCache.clear();
 }
 
 function refuse(scope: SqlScope, what: string): SqlDecision {
