@@ -44,9 +44,13 @@ export function literalShape(sql: string): string | null {
       let j = i + 2;
       while (depth > 0) {
         if (j >= n) return null;
-        if (sql.charCodeAt(j) === 47 && sql.charCodeAt(j + 1) === 42) (depth++, (j += 2));
-        else if (sql.charCodeAt(j) === 42 && sql.charCodeAt(j + 1) === 47) (depth--, (j += 2));
-        else j++;
+        if (sql.charCodeAt(j) === 47 && sql.charCodeAt(j + 1) === 42) {
+          depth++;
+          j += 2;
+        } else if (sql.charCodeAt(j) === 42 && sql.charCodeAt(j + 1) === 47) {
+          depth--;
+          j += 2;
+        } else j++;
       }
       i = j;
     } else if (isDigit(c) && (i === 0 || !isIdentChar(sql.charCodeAt(i - 1)))) {
