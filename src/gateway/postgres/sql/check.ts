@@ -65,10 +65,22 @@ function pathKey(searchPath: readonly string[]): string {
   return key;
 }
 
+/**
+ * How many times `checkSql` waits for a rebuilt parser before giving up. One
+ * session's statement that faults the parser must not refuse another
+ * session's statement that happened to be checked while it was rebuilt.
+ */
+const TRANSIENT_RETRIES = 5;
+/** Decisions made while no parser instance was available; never cached, and retried by `checkSql`. */
+const transientDecisions = new WeakSet<SqlDecision>();
+
 /** Decides whether `sql` (one simple-query string or one Parse message) may run under `scope`. */
 export async function checkSql(sql: string, scope: SqlScope, opts: SqlCheckOptions): Promise<SqlDecision> {
-  if (!isSqlParserReady()) await loadSqlParser();
-  return checkSqlSync(sql, scope, opts);
+  for (let attempt = 0; ; attempt++) {
+    if (!isSqlParserReady()) await loadSqlParser();
+    const decision = checkSqlSync(sql, scope, opts);
+    if (!transientDecisions.has(decision) || attempt >= TRANSIENT_RETRIES) return decision;
+  }
 }
 
 /** As `checkSql`, for the hot path once `loadSqlParser()` has resolved. */
@@ -115,6 +127,7 @@ function decide(sql: string, scope: SqlScope, opts: SqlCheckOptions): { decision
   const parsed = parseStatements(sql);
   if (!parsed.ok) {
     const decision: SqlDecision = { allowed: false, reason: `airlock: could not parse the statement: ${parsed.message}` };
+    if (parsed.transient === true) transientDecisions.add(decision);
     return { decision, cacheable: parsed.transient !== true };
   }
   return { decision: judge(parsed.statements, scope, opts), cacheable: true };
