@@ -3,7 +3,7 @@
  * branch on, a `kind` the HTTP layer maps to a status, and a message written
  * for the person who will read it.
  */
-export type ErrorKind = 'invalid' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'unavailable';
+export type ErrorKind = 'invalid' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'rate_limited' | 'unavailable';
 
 export class AirlockError extends Error {
   constructor(

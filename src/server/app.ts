@@ -1,5 +1,9 @@
-import { Hono } from 'hono';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { appendAudit } from '../audit/chain.js';
+import { AuthThrottle } from '../core/auth-throttle.js';
+import { AirlockError } from '../core/errors.js';
 import { authenticateToken } from '../core/tokens.js';
 import type { ApiEnv, ControlPlane } from './context.js';
 import { errorResponse } from './errors.js';
@@ -14,16 +18,37 @@ export interface AppOptions {
   /** Extra routes mounted before authentication (e.g. the dashboard's static files). */
   readonly extend?: (app: Hono<ApiEnv>) => void;
   /** How the caller's token is found besides the Authorization header (e.g. the dashboard's cookie). */
-  readonly tokenFrom?: (c: import('hono').Context<ApiEnv>) => string | undefined;
-  readonly clientAddress?: (c: import('hono').Context<ApiEnv>) => string;
+  readonly tokenFrom?: (c: Context<ApiEnv>) => string | undefined;
+  readonly clientAddress?: (c: Context<ApiEnv>) => string;
   /** Extra routes mounted after authentication, so `c.var.user` is set (e.g. the event stream). */
   readonly authenticated?: (app: Hono<ApiEnv>) => void;
+}
+
+/** Requests carry small JSON documents; anything bigger is refused before it is read into memory. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+function peerAddress(c: Context<ApiEnv>): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'in-process';
+  }
 }
 
 /** The HTTP API. Tested in-process through `app.request()` and over a real socket in the server tests. */
 export function createApp(cp: ControlPlane, options: AppOptions = {}) {
   const app = new Hono<ApiEnv>();
+  const clientAddress = options.clientAddress ?? peerAddress;
+  // Failed tokens are audited, so unthrottled guessing would also flood the audit log.
+  const throttle = new AuthThrottle({ now: () => cp.clock.now().getTime(), maxFailures: 10, windowMs: 60_000, lockoutMs: 5 * 60_000 });
   app.onError(errorResponse);
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json({ error: { code: 'body_too_large', message: `the request body is larger than ${MAX_BODY_BYTES} bytes` } }, 413),
+    }),
+  );
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no such endpoint: ${c.req.method} ${c.req.path}` } }, 404));
 
   app.get('/api/health', (c) => c.json({ ok: true, time: cp.clock.now().toISOString() }));
@@ -35,13 +60,20 @@ export function createApp(cp: ControlPlane, options: AppOptions = {}) {
     try {
       c.set('user', await authenticateToken(cp.store, cp.directory, token ?? ''));
     } catch (err) {
-      if (token) {
-        await cp.store.transaction((tx) =>
-          appendAudit(tx, cp.clock.now(), [
-            { actor: 'anonymous', action: 'auth.failed', target: 'api', details: { address: options.clientAddress?.(c) ?? null, path: c.req.path } },
-          ]),
-        );
+      if (!token) throw err;
+      // A valid token from the same address still works; only the failures stop being written.
+      const address = clientAddress(c);
+      const waitMs = throttle.retryAfterMs(address, 'api');
+      if (waitMs > 0) {
+        c.header('retry-after', String(Math.ceil(waitMs / 1000)));
+        throw new AirlockError('too_many_failures', 'rate_limited', `too many failed sign-ins from ${address}; try again in ${Math.ceil(waitMs / 1000)}s`);
       }
+      const lockedOut = throttle.failed(address, 'api');
+      await cp.store.transaction((tx) =>
+        appendAudit(tx, cp.clock.now(), [
+          { actor: 'anonymous', action: lockedOut ? 'auth.locked_out' : 'auth.failed', target: 'api', details: { address, path: c.req.path.slice(0, 200) } },
+        ]),
+      );
       throw err;
     }
     await next();

@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import tls from 'node:tls';
 import type { GatewayBackend, GatewayGrant } from './backend.js';
-import type { AuthThrottle } from './auth-throttle.js';
+import type { AuthThrottle } from '../../core/auth-throttle.js';
 import type { CancelKeys } from './cancel-keys.js';
 import { PgGatewayError, protocolViolation } from './errors.js';
 import { AuthCode, Frontend, Limits, StartupCode } from './protocol/codes.js';

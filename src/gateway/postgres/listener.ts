@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { systemClock, type Clock } from '../../core/clock.js';
-import { AuthThrottle } from './auth-throttle.js';
+import { AuthThrottle } from '../../core/auth-throttle.js';
 import type { GatewayBackend, GrantEnded } from './backend.js';
 import { CancelKeys } from './cancel-keys.js';
 import { ClientSession, type SessionSummary } from './client-session.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { scramVerifier } from '../../../src/core/secret.js';
-import { AuthThrottle } from '../../../src/gateway/postgres/auth-throttle.js';
+import { AuthThrottle } from '../../../src/core/auth-throttle.js';
 import { FrameReader } from '../../../src/gateway/postgres/protocol/reader.js';
 import { rowsFromTag } from '../../../src/gateway/postgres/protocol/messages.js';
 import { parseTextArray } from '../../../src/gateway/postgres/protocol/text-array.js';
