@@ -4,7 +4,8 @@ import type { AuditEventsTable } from '../store/schema.js';
 import { canonicalJson } from './canonical.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
-const HEAD_KEY = 'audit_head';
+/** The `meta` key under which the chain head (`seq:hash`) is kept. */
+export const HEAD_KEY = 'audit_head';
 
 export interface AuditEntry {
   readonly actor: string;
@@ -69,7 +70,26 @@ const ROWS_PER_INSERT = 200;
 async function writeEntries(tx: Executor, at: Date, entries: readonly AuditEntry[]): Promise<AuditEventsTable[]> {
   if (entries.length === 0) return [];
   const head = await tx.selectFrom('meta').select('value').where('key', '=', HEAD_KEY).executeTakeFirst();
-  let [seq, prev] = head ? parseHead(head.value) : [0, GENESIS_HASH];
+  const { rows, head: value } = chainRows(head?.value, at, entries);
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+    await tx.insertInto('audit_events').values(rows.length <= ROWS_PER_INSERT ? rows : rows.slice(i, i + ROWS_PER_INSERT)).execute();
+  }
+  await tx
+    .insertInto('meta')
+    .values({ key: HEAD_KEY, value })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+    .execute();
+  return rows;
+}
+
+/**
+ * The rows that append `entries` after the chain head stored in `meta`
+ * (`headValue`, undefined for an empty chain), and the new head value to store.
+ * Pure: every writer (this module's, the statement writer thread's) chains
+ * through it, inside a write transaction that read `headValue`.
+ */
+export function chainRows(headValue: string | undefined, at: Date, entries: readonly AuditEntry[]): { rows: AuditEventsTable[]; head: string } {
+  let [seq, prev] = headValue !== undefined ? parseHead(headValue) : [0, GENESIS_HASH];
   const rows: AuditEventsTable[] = [];
   const iso = at.toISOString();
   for (const e of entries) {
@@ -89,16 +109,7 @@ async function writeEntries(tx: Executor, at: Date, entries: readonly AuditEntry
     rows.push({ ...row, hash });
     prev = hash;
   }
-  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    await tx.insertInto('audit_events').values(rows.length <= ROWS_PER_INSERT ? rows : rows.slice(i, i + ROWS_PER_INSERT)).execute();
-  }
-  const value = `${seq}:${prev}`;
-  await tx
-    .insertInto('meta')
-    .values({ key: HEAD_KEY, value })
-    .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
-    .execute();
-  return rows;
+  return { rows, head: `${seq}:${prev}` };
 }
 
 function parseHead(value: string): [number, string] {

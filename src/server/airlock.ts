@@ -56,7 +56,7 @@ export async function startAirlock(config: LoadedConfig, options: AirlockOptions
     backend,
     async close() {
       await postgres?.close();
-      await backend?.flush();
+      await backend?.close();
       await cp.close();
     },
   };

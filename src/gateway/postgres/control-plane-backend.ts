@@ -40,7 +40,7 @@ function redact(sql: string): string {
 }
 
 /** Adapts the control plane (store, lifecycle events, config) to the port the Postgres gateway uses. */
-export function createControlPlaneBackend(deps: ControlPlaneBackendDeps): GatewayBackend & { flush(): Promise<void> } {
+export function createControlPlaneBackend(deps: ControlPlaneBackendDeps): GatewayBackend & { flush(): Promise<void>; close(): Promise<void> } {
   const { store, clock, bus, directory } = deps;
   const env = deps.env ?? process.env;
   const recorder = createStatementRecorder(store, clock);
@@ -183,5 +183,7 @@ export function createControlPlaneBackend(deps: ControlPlaneBackendDeps): Gatewa
     },
 
     flush: () => recorder.flush(),
+    /** Flushes and stops the statement writer thread. */
+    close: () => recorder.close(),
   };
 }

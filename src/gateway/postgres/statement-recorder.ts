@@ -2,12 +2,31 @@ import { appendAuditBatch, type AuditEntry } from '../../audit/chain.js';
 import type { Clock } from '../../core/clock.js';
 import { addSessionCounts } from '../../store/sessions.js';
 import type { Store } from '../../store/store.js';
+import { createWriterThread, writerScript, type SessionCounts, type WriterThread } from './audit-writer-thread.js';
 
 export interface QueuedStatement {
   readonly entry: AuditEntry;
   readonly sessionId: string;
   readonly refused: boolean;
 }
+
+export interface RecorderOptions {
+  readonly maxDelayMs?: number;
+  readonly minIntervalMs?: number;
+  readonly maxBatch?: number;
+  /**
+   * `thread` (the default for a store file): batches are written by a worker
+   * thread with its own connection. `inline`: on this thread, through the
+   * store's connection (always so for a `:memory:` store, which one
+   * connection owns).
+   */
+  readonly writer?: 'thread' | 'inline';
+  /** After a batch cannot be written, how long `record` refuses statements (fail closed) before trying again. */
+  readonly failClosedMs?: number;
+}
+
+/** A writer thread that dies this many times is not restarted: batches are then written on this thread. */
+const MAX_THREAD_FAILURES = 3;
 
 /**
  * Group commit for per-statement audit: statements queue in memory and are
@@ -16,23 +35,38 @@ export interface QueuedStatement {
  * is written `maxDelayMs` after its first statement, or at once when it
  * reaches `maxBatch`.
  *
- * The SQLite driver commits (and fsyncs) on the event loop's thread, so every
- * commit stalls every session for as long as the disk takes (1–3 ms measured
- * on the bench machine). Under load, commits are therefore spaced at least
- * `minIntervalMs` apart and the batches grow instead: at most ~40 stalls a
- * second rather than ~200. A lone statement is still written within
+ * Batches are written by a worker thread (audit-writer-worker.ts) with its own
+ * connection to the store file, so the commit, fsync, canonical JSON and
+ * hashing do not stall the sessions on the event loop. It takes the same
+ * `BEGIN IMMEDIATE` write lock as the store's transactions and reads the chain
+ * head inside it, so statements and lifecycle events stay one chain. If the
+ * thread fails or dies, the batch is written on this thread instead (and the
+ * thread restarted for the next one); if that fails too, the batch is logged
+ * as lost and `record` throws for `failClosedMs`, which closes the sessions
+ * that go on sending statements (fail closed, see ClientSession.record).
+ *
+ * Under load, commits are spaced at least `minIntervalMs` apart and the
+ * batches grow instead. A lone statement is still written within
  * `maxDelayMs`.
  */
-export function createStatementRecorder(store: Store, clock: Clock, opts: { maxDelayMs?: number; minIntervalMs?: number; maxBatch?: number } = {}) {
+export function createStatementRecorder(store: Store, clock: Clock, opts: RecorderOptions = {}) {
   const maxDelayMs = opts.maxDelayMs ?? 5;
   const minIntervalMs = opts.minIntervalMs ?? 25;
   const maxBatch = opts.maxBatch ?? 2000;
+  const failClosedMs = opts.failClosedMs ?? 1000;
   let queue: QueuedStatement[] = [];
   let timer: NodeJS.Timeout | null = null;
   let writing: Promise<void> = Promise.resolve();
   let lastFlushAt = -Infinity;
+  let failedAt: number | null = null;
+  let threadFailures = 0;
+  const script = opts.writer !== 'inline' && store.location !== ':memory:' ? writerScript() : null;
+  if (opts.writer === 'thread' && !script) {
+    console.error('airlock: the audit writer thread script was not found (run `npm run build`); statements are written on the main thread');
+  }
+  let thread: WriterThread | null = script ? createWriterThread(script, { path: store.location, busyTimeoutMs: 5000 }) : null;
 
-  async function write(batch: QueuedStatement[]): Promise<void> {
+  function countsOf(batch: readonly QueuedStatement[]): SessionCounts[] {
     const perSession = new Map<string, { statements: number; refused: number }>();
     for (const q of batch) {
       const c = perSession.get(q.sessionId) ?? { statements: 0, refused: 0 };
@@ -40,10 +74,41 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: { maxD
       if (q.refused) c.refused += 1;
       perSession.set(q.sessionId, c);
     }
+    return [...perSession].map(([id, c]) => [id, c.statements, c.refused] as const);
+  }
+
+  async function writeInline(at: Date, batch: readonly QueuedStatement[], counts: readonly SessionCounts[]): Promise<void> {
     await store.transaction(async (tx) => {
-      await appendAuditBatch(tx, clock.now(), batch.map((q) => q.entry));
-      for (const [id, c] of perSession) await addSessionCounts(tx, id, c.statements, c.refused);
+      await appendAuditBatch(tx, at, batch.map((q) => q.entry));
+      for (const [id, statements, refused] of counts) await addSessionCounts(tx, id, statements, refused);
     });
+  }
+
+  async function write(batch: QueuedStatement[]): Promise<void> {
+    const at = clock.now();
+    const counts = countsOf(batch);
+    if (thread) {
+      try {
+        await thread.write(
+          at,
+          batch.map((q) => q.entry),
+          counts,
+        );
+        return;
+      } catch (err) {
+        threadFailures += 1;
+        const giveUp = threadFailures >= MAX_THREAD_FAILURES;
+        console.error(
+          `airlock: the audit writer thread did not write ${batch.length} statement audit event(s); writing them on the main thread${giveUp ? ' from now on' : ''}:`,
+          err,
+        );
+        if (giveUp) {
+          void thread.terminate();
+          thread = null;
+        }
+      }
+    }
+    await writeInline(at, batch, counts);
   }
 
   function flush(): Promise<void> {
@@ -55,15 +120,24 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: { maxD
       lastFlushAt = performance.now();
       const batch = queue;
       queue = [];
-      writing = writing.then(() => write(batch)).catch((err: unknown) => {
-        console.error(`airlock: could not write ${batch.length} statement audit event(s):`, err);
-      });
+      writing = writing
+        .then(() => write(batch))
+        .then(() => {
+          failedAt = null;
+        })
+        .catch((err: unknown) => {
+          failedAt = performance.now();
+          console.error(`airlock: could not write ${batch.length} statement audit event(s):`, err);
+        });
     }
     return writing;
   }
 
   return {
     record(q: QueuedStatement): void {
+      if (failedAt !== null && performance.now() - failedAt < failClosedMs) {
+        throw new Error('the audit log cannot be written');
+      }
       queue.push(q);
       if (queue.length >= maxBatch) void flush();
       else if (!timer) {
@@ -74,5 +148,14 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: { maxD
     },
     /** Writes everything queued so far; resolves once it is committed. */
     flush,
+    /** Flushes, then stops the writer thread (a later statement starts it again). */
+    async close(): Promise<void> {
+      await flush();
+      await thread?.close();
+    },
+    /** Whether batches go to the writer thread (tests). */
+    usesThread: () => thread !== null,
+    /** Kills the writer thread as a crash would (tests). */
+    crashThread: () => thread?.terminate() ?? Promise.resolve(),
   };
 }

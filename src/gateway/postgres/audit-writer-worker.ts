@@ -1,0 +1,53 @@
+/**
+ * The statement audit writer's thread (see audit-writer-thread.ts). It owns a
+ * better-sqlite3 connection of its own to the store file and writes each batch
+ * it is sent in one `BEGIN IMMEDIATE` transaction: read the chain head from
+ * `meta`, chain the rows with the same code every other writer uses, insert
+ * them, store the new head, add the sessions' counts. Lifecycle events are
+ * written meanwhile by the main thread's connection in transactions of their
+ * own; the write lock and the head read inside it keep the two in one chain.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import SQLite from 'better-sqlite3';
+import { chainRows, HEAD_KEY } from '../../audit/chain.js';
+import type { WriterReply, WriterRequest, WriterSetup } from './audit-writer-thread.js';
+
+const port = parentPort;
+if (!port) throw new Error('audit-writer-worker.js runs only as a worker thread');
+const setup = workerData as WriterSetup;
+
+const db = new SQLite(setup.path, { fileMustExist: true });
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = FULL');
+db.pragma(`busy_timeout = ${Math.max(0, Math.floor(setup.busyTimeoutMs))}`);
+
+const readHead = db.prepare<[string], { value: string }>('select value from meta where key = ?');
+const insertRow = db.prepare(
+  'insert into audit_events (seq, at, actor, action, target, subject_user, resource, details, prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+);
+const writeHead = db.prepare('insert into meta (key, value) values (?, ?) on conflict (key) do update set value = excluded.value');
+const addCounts = db.prepare('update sessions set statements = statements + ?, refused = refused + ? where id = ?');
+
+const writeBatch = db.transaction((req: Extract<WriterRequest, { type: 'write' }>) => {
+  const { rows, head } = chainRows(readHead.get(HEAD_KEY)?.value, new Date(req.at), req.entries);
+  for (const r of rows) insertRow.run(r.seq, r.at, r.actor, r.action, r.target, r.subject_user, r.resource, r.details, r.prev_hash, r.hash);
+  writeHead.run(HEAD_KEY, head);
+  for (const [id, statements, refused] of req.counts) addCounts.run(statements, refused, id);
+});
+
+port.on('message', (req: WriterRequest) => {
+  if (req.type === 'close') {
+    db.close();
+    port.close();
+    return;
+  }
+  let reply: WriterReply;
+  try {
+    // .immediate: BEGIN IMMEDIATE, so the head is read under the write lock.
+    writeBatch.immediate(req);
+    reply = { id: req.id, ok: true };
+  } catch (err) {
+    reply = { id: req.id, ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+  }
+  port.postMessage(reply);
+});

@@ -1,0 +1,127 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { appendAudit, verifyAudit } from '../../src/audit/chain.js';
+import { createControlPlaneBackend } from '../../src/gateway/postgres/control-plane-backend.js';
+import { createStatementRecorder } from '../../src/gateway/postgres/statement-recorder.js';
+import { serverKey } from '../../src/store/meta.js';
+import { findSession } from '../../src/store/sessions.js';
+import { openStore } from '../../src/store/store.js';
+import { createWorld, type World } from '../support/world.js';
+
+let w: World;
+beforeEach(async () => {
+  w = await createWorld();
+});
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await w.close();
+});
+
+async function backendWithGrant() {
+  const saltKey = await serverKey(w.store.db, 'grant-salt');
+  const backend = createControlPlaneBackend({ store: w.store, clock: w.clock, bus: w.bus, directory: w.config.directory, saltKey, statementText: 'text' });
+  const { grant } = await w.lifecycle.request(w.user('alice'), { resource: 'orders-db', role: 'read', durationSeconds: 600, reason: 'INC-1' });
+  return { backend, grantId: grant!.id };
+}
+
+describe('statement audit on a writer thread', () => {
+  it('interleaves worker-written statements and main-thread lifecycle events into one chain that verifies', async () => {
+    const { backend, grantId } = await backendWithGrant();
+    const sessions = await Promise.all([1, 2, 3, 4].map((i) => backend.sessionStarted({ grantId, clientAddress: `127.0.0.1:${5000 + i}` })));
+    const perSession = 300;
+
+    // Statements stream in from four sessions while the main thread writes lifecycle events of its own, concurrently.
+    const statements = (async () => {
+      for (let n = 0; n < perSession; n++) {
+        for (const [i, { sessionId }] of sessions.entries()) {
+          await backend.statement({ sessionId, text: `select ${n}`, outcome: (n + i) % 7 === 0 ? 'refused' : 'ok', durationMs: 0.1 });
+        }
+        if (n % 20 === 0) await new Promise((r) => setTimeout(r, 1));
+      }
+    })();
+    const lifecycle = (async () => {
+      for (let n = 0; n < 40; n++) {
+        await w.store.transaction((tx) => appendAudit(tx, w.clock.now(), [{ actor: 'test', action: 'test.tick', target: `tick-${n}`, details: { n } }]));
+        if (n % 5 === 0) await w.lifecycle.request(w.user('alice'), { resource: 'orders-db', role: 'read', durationSeconds: 60, reason: `r${n}` });
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+    await Promise.all([statements, lifecycle]);
+    await backend.flush();
+
+    const verified = await verifyAudit(w.store.db);
+    expect(verified).toMatchObject({ ok: true });
+
+    const rows = await w.store.db.selectFrom('audit_events').select(['seq', 'action', 'target', 'details']).orderBy('seq').execute();
+    const statementRows = rows.filter((r) => r.action === 'statement' || r.action === 'statement.refused');
+    expect(statementRows).toHaveLength(4 * perSession);
+    expect(rows.filter((r) => r.action === 'test.tick')).toHaveLength(40);
+    // Lifecycle events really landed between statement batches, not all before or after them.
+    const firstStatement = statementRows[0]!.seq;
+    const lastStatement = statementRows.at(-1)!.seq;
+    expect(rows.some((r) => r.action === 'test.tick' && r.seq > firstStatement && r.seq < lastStatement)).toBe(true);
+    // Each session's statements are in the order they were sent.
+    for (const { sessionId } of sessions) {
+      const texts = statementRows.filter((r) => r.target === sessionId).map((r) => (JSON.parse(r.details) as { text: string }).text);
+      expect(texts).toEqual(Array.from({ length: perSession }, (_, n) => `select ${n}`));
+    }
+    // Session counts reached the store with the batches.
+    for (const [i, { sessionId }] of sessions.entries()) {
+      const s = await findSession(w.store.db, sessionId);
+      const refused = Array.from({ length: perSession }, (_, n) => n).filter((n) => (n + i) % 7 === 0).length;
+      expect(s).toMatchObject({ statements: perSession, refused });
+    }
+
+    for (const { sessionId } of sessions) {
+      await backend.sessionEnded({ sessionId, reason: 'client', statements: perSession, refused: 0, bytesIn: 0, bytesOut: 0 });
+    }
+    await backend.close();
+    expect(await verifyAudit(w.store.db)).toMatchObject({ ok: true });
+  });
+
+  it('uses the thread for a store file, and writes on the main thread for a :memory: store', async () => {
+    const onFile = createStatementRecorder(w.store, w.clock);
+    expect(onFile.usesThread()).toBe(true);
+    const mem = await openStore('sqlite::memory:', '/');
+    try {
+      const inMemory = createStatementRecorder(mem, w.clock);
+      expect(inMemory.usesThread()).toBe(false);
+      inMemory.record({ sessionId: 'ses_x', refused: false, entry: { actor: 'a', action: 'statement', target: 'ses_x' } });
+      await inMemory.flush();
+      expect(await verifyAudit(mem.db)).toMatchObject({ ok: true, events: 1 });
+    } finally {
+      await mem.close();
+    }
+  });
+
+  it('writes the batch on the main thread when the writer thread dies, and restarts it', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const recorder = createStatementRecorder(w.store, w.clock, { maxDelayMs: 0, minIntervalMs: 0 });
+    const entry = (n: number) => ({ sessionId: 'ses_x', refused: false, entry: { actor: 'a', action: 'statement', target: 'ses_x', details: { n } } });
+    recorder.record(entry(1));
+    await recorder.flush();
+    // The thread is killed with a batch on its way to it: that batch is written on the main thread instead.
+    recorder.record(entry(2));
+    const flushed = recorder.flush();
+    await Promise.resolve();
+    await recorder.crashThread();
+    await flushed;
+    recorder.record(entry(3));
+    await recorder.flush();
+    expect(recorder.usesThread()).toBe(true);
+    const rows = await w.store.db.selectFrom('audit_events').select('details').where('action', '=', 'statement').orderBy('seq').execute();
+    expect(rows.map((r) => (JSON.parse(r.details) as { n: number }).n)).toEqual([1, 2, 3]);
+    expect(await verifyAudit(w.store.db)).toMatchObject({ ok: true });
+    await recorder.close();
+    expect(errors).toHaveBeenCalledWith(expect.stringContaining('did not write 1 statement audit event(s); writing them on the main thread'), expect.any(Error));
+  });
+
+  it('fails closed when a batch cannot be written at all: record throws, so sessions are cut', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const broken = { ...w.store, transaction: () => Promise.reject(new Error('disk I/O error')) };
+    const recorder = createStatementRecorder(broken, w.clock, { writer: 'inline', maxDelayMs: 0, minIntervalMs: 0, failClosedMs: 60_000 });
+    recorder.record({ sessionId: 'ses_x', refused: false, entry: { actor: 'a', action: 'statement', target: 'ses_x' } });
+    await recorder.flush();
+    expect(errors).toHaveBeenCalledWith(expect.stringContaining('could not write 1 statement audit event'), expect.any(Error));
+    expect(() => recorder.record({ sessionId: 'ses_x', refused: false, entry: { actor: 'a', action: 'statement', target: 'ses_x' } })).toThrow(/cannot be written/);
+  });
+});
