@@ -14,8 +14,19 @@ export interface WriterSetup {
 export type SessionCounts = readonly [string, number, number];
 
 export type WriterRequest =
-  | { readonly type: 'write'; readonly id: number; readonly at: string; readonly entries: readonly AuditEntry[]; readonly counts: readonly SessionCounts[] }
+  | {
+      readonly type: 'write';
+      readonly id: number;
+      readonly at: string;
+      readonly entries: readonly AuditEntry[];
+      readonly counts: readonly SessionCounts[];
+      /** `meta` row written in the batch's transaction, so a retry can tell whether it committed. */
+      readonly marker: BatchMarker;
+    }
   | { readonly type: 'close' };
+
+/** `[meta key, batch number]`: the last batch of one recorder that committed. */
+export type BatchMarker = readonly [key: string, batch: number];
 
 export type WriterReply = { readonly id: number; readonly ok: true } | { readonly id: number; readonly ok: false; readonly error: string };
 
@@ -76,13 +87,13 @@ export function createWriterThread(script: URL, setup: WriterSetup) {
 
   return {
     /** Resolves once the batch is committed; rejects if it was not (the thread reports why, or died). */
-    write(at: Date, entries: readonly AuditEntry[], counts: readonly SessionCounts[]): Promise<void> {
+    write(at: Date, entries: readonly AuditEntry[], counts: readonly SessionCounts[], marker: BatchMarker): Promise<void> {
       worker ??= start();
       const id = nextId++;
       const w = worker;
       return new Promise<void>((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        w.postMessage({ type: 'write', id, at: at.toISOString(), entries, counts } satisfies WriterRequest);
+        w.postMessage({ type: 'write', id, at: at.toISOString(), entries, counts, marker } satisfies WriterRequest);
       });
     },
     /** Stops the thread after the batches already sent; the next write starts a new one. */

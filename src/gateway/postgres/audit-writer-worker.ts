@@ -33,6 +33,7 @@ const writeBatch = db.transaction((req: Extract<WriterRequest, { type: 'write' }
   for (const r of rows) insertRow.run(r.seq, r.at, r.actor, r.action, r.target, r.subject_user, r.resource, r.details, r.prev_hash, r.hash);
   writeHead.run(HEAD_KEY, head);
   for (const [id, statements, refused] of req.counts) addCounts.run(statements, refused, id);
+  writeHead.run(req.marker[0], String(req.marker[1]));
 });
 
 port.on('message', (req: WriterRequest) => {

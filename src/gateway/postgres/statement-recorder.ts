@@ -2,7 +2,8 @@ import { appendAuditBatch, type AuditEntry } from '../../audit/chain.js';
 import type { Clock } from '../../core/clock.js';
 import { addSessionCounts } from '../../store/sessions.js';
 import type { Store } from '../../store/store.js';
-import { createWriterThread, writerScript, type SessionCounts, type WriterThread } from './audit-writer-thread.js';
+import { randomBytes } from 'node:crypto';
+import { createWriterThread, writerScript, type BatchMarker, type SessionCounts, type WriterThread } from './audit-writer-thread.js';
 
 export interface QueuedStatement {
   readonly entry: AuditEntry;
@@ -60,6 +61,10 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
   let lastFlushAt = -Infinity;
   let failedAt: number | null = null;
   let threadFailures = 0;
+  // Each batch commits a marker with its number: when the thread dies after committing
+  // but before answering, the retry on this thread sees it and does not write the batch twice.
+  const markerKey = `statement_batch:${randomBytes(8).toString('hex')}`;
+  let batchNo = 0;
   const script = opts.writer !== 'inline' && store.location !== ':memory:' ? writerScript() : null;
   if (opts.writer === 'thread' && !script) {
     console.error('airlock: the audit writer thread script was not found (run `npm run build`); statements are written on the main thread');
@@ -77,22 +82,28 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
     return [...perSession].map(([id, c]) => [id, c.statements, c.refused] as const);
   }
 
-  async function writeInline(at: Date, batch: readonly QueuedStatement[], counts: readonly SessionCounts[]): Promise<void> {
+  async function writeInline(at: Date, batch: readonly QueuedStatement[], counts: readonly SessionCounts[], marker: BatchMarker): Promise<void> {
     await store.transaction(async (tx) => {
+      const done = await tx.selectFrom('meta').select('value').where('key', '=', marker[0]).executeTakeFirst();
+      if (done && Number(done.value) >= marker[1]) return;
       await appendAuditBatch(tx, at, batch.map((q) => q.entry));
       for (const [id, statements, refused] of counts) await addSessionCounts(tx, id, statements, refused);
+      const value = String(marker[1]);
+      await tx.insertInto('meta').values({ key: marker[0], value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
     });
   }
 
   async function write(batch: QueuedStatement[]): Promise<void> {
     const at = clock.now();
     const counts = countsOf(batch);
+    const marker: BatchMarker = [markerKey, ++batchNo];
     if (thread) {
       try {
         await thread.write(
           at,
           batch.map((q) => q.entry),
           counts,
+          marker,
         );
         return;
       } catch (err) {
@@ -108,7 +119,7 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
         }
       }
     }
-    await writeInline(at, batch, counts);
+    await writeInline(at, batch, counts, marker);
   }
 
   function flush(): Promise<void> {
