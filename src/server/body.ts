@@ -21,3 +21,9 @@ export async function readBody<T extends z.ZodType>(c: Context, schema: T): Prom
   }
   return parsed.data;
 }
+
+/** A `?limit=` value: whole, at least 1, at most `max`; anything else is the default. */
+export function limitParam(text: string | undefined, fallback: number, max: number): number {
+  const n = Number(text);
+  return Number.isInteger(n) && n >= 1 ? Math.min(n, max) : fallback;
+}

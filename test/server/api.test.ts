@@ -104,4 +104,11 @@ describe('HTTP API', () => {
     expect((await as.root!.audit({ user: 'alice' })).map((e) => e.action)).toEqual(['grant.activated', 'request.created', 'token.issued']);
     expect(await as.carol!.auditVerify()).toMatchObject({ ok: true });
   });
+
+  it('treats a negative or malformed limit as the default instead of "no limit"', async () => {
+    for (let i = 0; i < 110; i++) await issueToken(cp.store, clock, cp.directory, 'carol');
+    expect(await as.root!.audit({ limit: -1 })).toHaveLength(100);
+    expect(await as.root!.audit({ limit: 3 })).toHaveLength(3);
+    expect(await raw('/api/audit?limit=abc', { headers: { authorization: `Bearer ${tokens.root}` } })).toMatchObject({ status: 200 });
+  });
 });

@@ -3,6 +3,7 @@ import { parseDuration } from '../../core/duration.js';
 import { forbidden, invalid } from '../../core/errors.js';
 import { isAdmin } from '../../core/policy.js';
 import { toAuditEvent, verifyAudit } from '../../audit/chain.js';
+import { limitParam } from '../body.js';
 import type { ApiEnv, ControlPlane } from '../context.js';
 import type { Context } from 'hono';
 
@@ -29,7 +30,7 @@ export function auditRoutes(cp: ControlPlane) {
   }
 
   app.get('/', async (c) => {
-    const limit = Math.min(Number(c.req.query('limit') ?? 100) || 100, 10_000);
+    const limit = limitParam(c.req.query('limit'), 100, 10_000);
     const order = c.req.query('order') === 'asc' ? 'asc' : 'desc';
     const rows = await query(c, limit).orderBy('seq', order).execute();
     return c.json(rows.map(toAuditEvent));

@@ -6,7 +6,7 @@ import type { GrantState } from '../../core/model.js';
 import { isAdmin } from '../../core/policy.js';
 import { findGrant, listGrants } from '../../store/grants.js';
 import { listSessions } from '../../store/sessions.js';
-import { readBody } from '../body.js';
+import { limitParam, readBody } from '../body.js';
 import type { ApiEnv, ControlPlane } from '../context.js';
 import { grantView, requestView } from '../views.js';
 
@@ -27,7 +27,7 @@ export function grantRoutes(cp: ControlPlane) {
       user: all ? c.req.query('user') : me.name,
       resource: c.req.query('resource'),
       state: GRANT_STATES.includes(state as GrantState) ? (state as GrantState) : undefined,
-      limit: Number(c.req.query('limit') ?? 500) || 500,
+      limit: limitParam(c.req.query('limit'), 500, 5000),
     });
     return c.json(grants.map((g) => grantView(g)));
   });

@@ -4,6 +4,7 @@ import { canReview, isAdmin, policyNamed } from '../../core/policy.js';
 import { toAuditEvent } from '../../audit/chain.js';
 import { findGrant } from '../../store/grants.js';
 import { findSession, listSessions } from '../../store/sessions.js';
+import { limitParam } from '../body.js';
 import type { ApiEnv, ControlPlane } from '../context.js';
 import { sessionView } from '../views.js';
 
@@ -15,7 +16,7 @@ export function sessionRoutes(cp: ControlPlane) {
     const sessions = await listSessions(store.db, {
       live: c.req.query('live') === 'true',
       user: c.req.query('user'),
-      limit: Math.min(Number(c.req.query('limit') ?? 100) || 100, 1000),
+      limit: limitParam(c.req.query('limit'), 100, 1000),
     });
     return c.json(sessions.map(sessionView));
   });
