@@ -1,6 +1,8 @@
 import type { Clock } from './clock.js';
 import type { EventBus } from './events.js';
 
+const RETRY_AFTER_FAILURE_MS = 1000;
+
 export interface ExpiryTarget {
   expireDue(): Promise<void>;
   nextDeadline(): Promise<Date | null>;
@@ -31,6 +33,9 @@ export function startExpiryScheduler(
       if (next && !stopped) cancelTimer = clock.at(next, () => void kick());
     } catch (err) {
       onError(err);
+      // A failed run (e.g. the store busy) must not leave expiry unarmed until the next request.
+      cancelTimer?.();
+      cancelTimer = stopped ? null : clock.at(new Date(clock.now().getTime() + RETRY_AFTER_FAILURE_MS), () => void kick());
     }
   }
 

@@ -106,7 +106,7 @@ export function createLifecycle(deps: LifecycleDeps) {
   async function fulfil(tx: Executor, r: AccessRequest, now: Date, approvedBy: string[], emit: (e: AirlockEvent) => void, audit: (e: AuditEntry) => void): Promise<Grant | null> {
     if (r.extendsGrantId) {
       const g = await grantFor(tx, r.extendsGrantId);
-      if (g.state !== 'active') {
+      if (g.state !== 'active' || g.expiresAt <= now) {
         await requests.settleRequest(tx, r.id, 'cancelled', now);
         audit(requestAudit(r, SYSTEM, 'request.cancelled', { why: `grant ${g.id} ended before the extension was approved` }));
         return null;
@@ -195,6 +195,7 @@ export function createLifecycle(deps: LifecycleDeps) {
         throw forbidden('not_a_reviewer', `${actor.name} is not a reviewer for requests under policy "${r.policy}"`);
       }
       if (r.state !== 'pending') throw conflict('request_not_pending', `request ${r.id} is already ${r.state}`);
+      if (r.reviewDeadline <= now) throw conflict('request_not_pending', `request ${r.id} passed its review deadline and is expiring`);
       const earlier = await requests.reviewsOf(tx, r.id);
       if (earlier.some((rv) => rv.reviewer === actor.name)) {
         throw conflict('already_reviewed', `you have already reviewed request ${r.id}; it needs another reviewer`);
@@ -221,11 +222,13 @@ export function createLifecycle(deps: LifecycleDeps) {
       const g = await grantFor(tx, grantId);
       authorize(g);
       if (g.state !== 'active') throw conflict('grant_not_active', `grant ${g.id} is already ${g.state}`);
+      // Read outside this transaction, the grant may have been extended since: then it is not due.
+      if (reason === 'expired' && g.expiresAt > now) return g;
       const endedAt = reason === 'expired' ? g.expiresAt : now;
       await grants.endGrant(tx, g.id, reason, endedAt, reason === 'expired' ? null : actor, why);
       const ended: Grant = { ...g, state: reason, endedAt, endedBy: reason === 'expired' ? null : actor, endReason: why };
       audit(grantAudit(ended, actor, `grant.${reason}`, { why, expires_at: g.expiresAt.toISOString(), ended_at: endedAt.toISOString() }));
-      for (const pending of await requests.listRequests(tx, { state: 'pending' })) {
+      for (const pending of await requests.listRequests(tx, { state: 'pending', limit: 1_000_000 })) {
         if (pending.extendsGrantId !== g.id) continue;
         await requests.settleRequest(tx, pending.id, 'cancelled', now);
         audit(requestAudit(pending, SYSTEM, 'request.cancelled', { why: `grant ${g.id} ended` }));

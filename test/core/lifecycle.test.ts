@@ -221,3 +221,14 @@ describe('audit of the lifecycle', () => {
     expect(await verifyAudit(w.store.db)).toMatchObject({ ok: true, events: 4 });
   });
 });
+
+describe('deadlines under races', () => {
+  it('refuses an approval that arrives after the review deadline, even before the expiry run', async () => {
+    const { request } = await w.lifecycle.request(w.user('alice'), { resource: 'orders-db', role: 'write', durationSeconds: 600, reason: 'r', ticket: 'INC-5' });
+    w.expiry.stop();
+    w.clock.advance(31 * MIN);
+    const err = await refusal(w.lifecycle.approve(w.user('bob'), request.id));
+    expect(err.code).toBe('request_not_pending');
+    expect(err.message).toContain('review deadline');
+  });
+});

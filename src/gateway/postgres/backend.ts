@@ -86,4 +86,6 @@ export interface GatewayBackend {
   sessionEnded(end: SessionEnd): Promise<void>;
   /** Subscribe to grants ending; returns an unsubscribe function. */
   onGrantEnded(listener: (ended: GrantEnded) => void): () => void;
+  /** Subscribe to grants getting a later end (an approved extension); returns an unsubscribe function. */
+  onGrantExtended?(listener: (extended: { readonly grantId: string; readonly expiresAt: Date }) => void): () => void;
 }

@@ -44,7 +44,7 @@ export interface SessionSummary {
 
 interface Live {
   readonly sessionId: string;
-  readonly grant: GatewayGrant;
+  grant: GatewayGrant;
   readonly user: string;
   readonly applicationName?: string;
   readonly startedAt: Date;
@@ -117,6 +117,19 @@ export class ClientSession {
     this.resolveStartSettled();
   }
 
+  private armExpiry(grant: GatewayGrant): void {
+    this.stopExpiryTimer?.();
+    this.stopExpiryTimer = this.deps.clock.at(grant.expiresAt, () => this.cut('expired', expiredMessage(grant)));
+  }
+
+  /** The grant now ends later (an approved extension): the session's own timer follows. */
+  extendTo(expiresAt: Date): void {
+    const live = this.live;
+    if (!live || this.ending || expiresAt <= live.grant.expiresAt) return;
+    live.grant = { ...live.grant, expiresAt };
+    this.armExpiry(live.grant);
+  }
+
   private async start(): Promise<void> {
     const startupTimer = setTimeout(() => this.client.destroy(), this.deps.startupTimeoutMs);
     let started;
@@ -137,7 +150,7 @@ export class ClientSession {
     this.live = { sessionId, grant, user: started.user, applicationName: started.applicationName, startedAt: this.deps.clock.now() };
     this.deps.register(this);
     // Second line behind onGrantEnded: a connection opened late only ever gets the time left.
-    this.stopExpiryTimer = this.deps.clock.at(grant.expiresAt, () => this.cut('expired', expiredMessage(grant)));
+    this.armExpiry(grant);
 
     const { target, scope } = await this.deps.backend.upstreamFor(grant.grantId);
     this.target = target;

@@ -11,6 +11,7 @@ import { activeGrantVerifiers, findGrant } from '../../store/grants.js';
 import { findSession, finishSession, insertSession } from '../../store/sessions.js';
 import type { Store } from '../../store/store.js';
 import type { GatewayBackend, GatewayGrant, SessionEnd, SessionStart, StatementRecord } from './backend.js';
+import { PgGatewayError } from './errors.js';
 import { createStatementRecorder } from './statement-recorder.js';
 
 export interface ControlPlaneBackendDeps {
@@ -93,6 +94,10 @@ export function createControlPlaneBackend(deps: ControlPlaneBackendDeps): Gatewa
     async sessionStarted(start: SessionStart) {
       const grant = await findGrant(store.db, start.grantId);
       if (!grant) throw notFound('unknown_grant', `grant ${start.grantId} does not exist`);
+      // The grant was read before the client's proof arrived: a revoke during the handshake lands here.
+      if (grant.state !== 'active' || grant.expiresAt <= clock.now()) {
+        throw new PgGatewayError('auth_failed', `airlock: access to ${grant.resource} ended while signing in (${grant.state === 'active' ? 'expired' : grant.state})`);
+      }
       const session: SessionSummary = {
         id: newId('ses'),
         grantId: grant.id,
@@ -179,6 +184,12 @@ export function createControlPlaneBackend(deps: ControlPlaneBackendDeps): Gatewa
       return bus.subscribe((e) => {
         if (e.type !== 'grant.ended') return;
         listener({ grantId: e.grant.id, reason: e.reason, message: grantEndedMessage(e.grant, e.reason, e.by, e.why) });
+      });
+    },
+
+    onGrantExtended(listener) {
+      return bus.subscribe((e) => {
+        if (e.type === 'grant.extended') listener({ grantId: e.grant.id, expiresAt: e.grant.expiresAt });
       });
     },
 

@@ -69,6 +69,11 @@ export async function createPostgresGateway(opts: PostgresGatewayOptions): Promi
   const unsubscribe = opts.backend.onGrantEnded((ended: GrantEnded) => {
     for (const session of [...(byGrant.get(ended.grantId) ?? [])]) session.cut(ended.reason, ended.message);
   });
+  // Sessions keep their own expiry timer as a second line; an extension must move it too.
+  const unsubscribeExtended =
+    opts.backend.onGrantExtended?.((extended) => {
+      for (const session of byGrant.get(extended.grantId) ?? []) session.extendTo(extended.expiresAt);
+    }) ?? (() => undefined);
 
   const server = net.createServer((socket) => {
     const session = new ClientSession(socket, deps);
@@ -96,6 +101,7 @@ export async function createPostgresGateway(opts: PostgresGatewayOptions): Promi
     },
     async close() {
       unsubscribe();
+      unsubscribeExtended();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       const sessions = [...all];
       for (const s of sessions) s.cut('shutdown', 'airlock: the gateway is shutting down');

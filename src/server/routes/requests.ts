@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { parseDuration } from '../../core/duration.js';
 import { notFound } from '../../core/errors.js';
-import { canReview, policyNamed } from '../../core/policy.js';
+import { canReview, isAdmin, policyNamed } from '../../core/policy.js';
 import { findRequest, listRequests, reviewsOf } from '../../store/requests.js';
 import { readBody } from '../body.js';
 import type { ApiEnv, ControlPlane } from '../context.js';
@@ -51,7 +51,10 @@ export function requestRoutes(cp: ControlPlane) {
 
   app.get('/:id', async (c) => {
     const r = await findRequest(store.db, c.req.param('id'));
-    if (!r) throw notFound('unknown_request', `there is no request ${c.req.param('id')}`);
+    const me = c.var.user;
+    // Same rule as the list: the requester, those who may review it, and admins (a denial's comment is not for everyone).
+    const visible = r && (r.user === me.name || isAdmin(directory, me) || canReview(directory, me, r.user, policyNamed(directory, r.policy)));
+    if (!r || !visible) throw notFound('unknown_request', `there is no request ${c.req.param('id')}`);
     return c.json(requestView(r, await reviewsOf(store.db, r.id)));
   });
 
