@@ -69,6 +69,15 @@ async function pump(stream: SSEStreamingApi, tail: AuditTail, after: number | nu
       }
     }
     while (!stream.aborted && !stream.closed) {
+      if (queue.length > opts.replayLimit) {
+        // A client that does not read must not make the server hold every change for it:
+        // drop what is queued and tell it to reload from the current head.
+        const head = queue[queue.length - 1]!.seq;
+        queue.length = 0;
+        await stream.writeSSE({ event: 'reset', id: String(head), retry: 1000, data: JSON.stringify({ head }) });
+        sent = head;
+        continue;
+      }
       const batch = queue.splice(0).filter((e) => e.seq > sent);
       for (const m of coalesce(batch)) {
         await stream.writeSSE(changeMessage(m.event, m.count));
