@@ -53,7 +53,7 @@ export function parseConfig(text: string, label: string, baseDir: string, path =
   const fail = (where: string, what: string): never => {
     throw new ConfigError(`${label}: ${where}: ${what}`);
   };
-  return { file, path, baseDir, directory: buildDirectory(file, fail) };
+  return { file, path, baseDir, directory: buildDirectory(file, fail, baseDir) };
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -66,7 +66,14 @@ const DEFAULT_RESOURCE_MAX = '8h';
 
 type Fail = (where: string, what: string) => never;
 
-function buildDirectory(file: ConfigFile, fail: Fail): Directory {
+function buildDirectory(file: ConfigFile, fail: Fail, baseDir: string): Directory {
+  const readCa = (path: string, where: string): string => {
+    try {
+      return readFileSync(resolve(baseDir, path), 'utf8');
+    } catch {
+      return fail(where, `cannot read the CA certificate file "${path}"`);
+    }
+  };
   const users = new Map<string, User>();
   file.users.forEach((u, i) => {
     if (users.has(u.name)) fail(`users[${i}].name`, `user "${u.name}" is defined twice`);
@@ -99,7 +106,14 @@ function buildDirectory(file: ConfigFile, fail: Fail): Directory {
     resources.set(r.name, {
       name: r.name,
       kind: r.kind,
-      upstream: r.upstream,
+      upstream: {
+        host: r.upstream.host,
+        port: r.upstream.port,
+        database: r.upstream.database,
+        tls: r.upstream.tls,
+        tlsVerify: r.upstream.tls_verify ?? true,
+        tlsCa: r.upstream.tls_ca ? readCa(r.upstream.tls_ca, `resources[${i}].upstream.tls_ca`) : undefined,
+      },
       labels: r.labels ?? {},
       // Every grant has an end: a resource without its own cap gets 8h.
       maxDurationSeconds: parseDuration(r.max_duration ?? DEFAULT_RESOURCE_MAX),

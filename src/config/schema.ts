@@ -49,6 +49,8 @@ const resource = z
         port: z.number().int().min(1).max(65535),
         database: z.string().optional(),
         tls: z.boolean().optional(),
+        tls_ca: z.string().min(1).optional(),
+        tls_verify: z.boolean().optional(),
       })
       .strict(),
     labels: z.record(z.string(), z.string()).optional(),

@@ -33,6 +33,10 @@ export interface Upstream {
   readonly port: number;
   readonly database?: string;
   readonly tls?: boolean;
+  /** PEM of the CA that signed the upstream's certificate (system CAs when absent). */
+  readonly tlsCa?: string;
+  /** false only by explicit choice: an unverified upstream could be anyone on the path. */
+  readonly tlsVerify?: boolean;
 }
 
 export interface Resource {

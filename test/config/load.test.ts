@@ -58,4 +58,12 @@ describe('airlock.yaml', () => {
   it('refuses a bad ticket pattern', () => {
     expect(problem(EXAMPLE_CONFIG.replace('"^(INC|CHG)-[0-9]+$"', '"^(INC"'))).toContain('policies[1].require.ticket: not a valid regular expression');
   });
+
+  it('verifies upstream TLS by default and names an unreadable CA file', () => {
+    const tls = EXAMPLE_CONFIG.replace('database: orders }', 'database: orders, tls: true }');
+    expect(parseConfig(tls, 'airlock.yaml', '/tmp').directory.resources.get('orders-db')?.upstream).toMatchObject({ tls: true, tlsVerify: true });
+    expect(problem(EXAMPLE_CONFIG.replace('database: orders }', 'database: orders, tls: true, tls_ca: no-such-ca.pem }'))).toBe(
+      'airlock.yaml: resources[0].upstream.tls_ca: cannot read the CA certificate file "no-such-ca.pem"',
+    );
+  });
 });

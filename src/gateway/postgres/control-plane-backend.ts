@@ -77,7 +77,7 @@ export function createControlPlaneBackend(deps: ControlPlaneBackendDeps): Gatewa
           database: resource.upstream.database ?? resource.name,
           user: credential?.user ?? grant.user,
           password: credential?.passwordEnv ? env[credential.passwordEnv] : undefined,
-          tls: resource.upstream.tls ? { rejectUnauthorized: false } : false,
+          tls: resource.upstream.tls ? { rejectUnauthorized: resource.upstream.tlsVerify !== false, ca: resource.upstream.tlsCa } : false,
         },
         scope: { resource: resource.name, role: role.name, allow: role.allow, tables: role.tables, denyTables: role.denyTables },
       };

@@ -187,6 +187,10 @@ async function authenticate(socket: net.Socket, puller: SocketPuller, target: Up
       case AuthCode.Ok:
         return;
       case AuthCode.CleartextPassword:
+        // Anyone on the path could pose as the upstream and ask for the password in clear: send it only to a verified server.
+        if (!(target.tls && target.tls.rejectUnauthorized)) {
+          throw unsupportedAuth(opts, 'a cleartext password without verified TLS (set upstream.tls and its CA so the password is not readable on the network)');
+        }
         socket.write(msg.passwordMessage(password));
         break;
       case AuthCode.MD5Password:

@@ -52,11 +52,19 @@ describe('upstream sign-in with the role credential', () => {
   it.each([
     ['SCRAM-SHA-256', 'scram_role'],
     ['MD5', 'md5_role'],
-    ['cleartext password', 'clear_role'],
   ])('signs in with %s', async (_method, role) => {
     const r = await psqlAs(target(role), 'select current_user');
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe(role);
+  });
+
+  it('sends a cleartext password only to an upstream whose certificate it verified', async () => {
+    const plain = await psqlAs(target('clear_role'), 'select current_user');
+    expect(plain.stderr).toContain('cleartext password without verified TLS');
+    expect(plain.stderr).not.toContain(PASSWORDS.clear_role);
+    const verified = await psqlAs(target('clear_role', { tls: { rejectUnauthorized: true, ca: cluster.ca }, host: 'localhost' }), 'select current_user');
+    expect(verified.stderr).toBe('');
+    expect(verified.stdout.trim()).toBe('clear_role');
   });
 
   it('signs in over TLS (SSLRequest to the upstream), verifying the upstream certificate', async () => {
