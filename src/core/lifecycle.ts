@@ -6,7 +6,7 @@ import type { AirlockEvent, EventBus, GrantEndReason } from './events.js';
 import { grantEndedMessage } from './grant-messages.js';
 import { newId } from './ids.js';
 import type { AccessRequest, Directory, Grant, Review, User } from './model.js';
-import { canReview, decide, isAdmin, policyNamed, reviewersOf } from './policy.js';
+import { canReview, canRevoke, decide, policyNamed, reviewersOf } from './policy.js';
 import { appendAudit, type AuditEntry, type AuditEvent } from '../audit/chain.js';
 import * as grants from '../store/grants.js';
 import * as requests from '../store/requests.js';
@@ -270,9 +270,7 @@ export function createLifecycle(deps: LifecycleDeps) {
     revoke(actor: User, grantId: string, why: string) {
       if (!why?.trim()) throw invalid('reason_required', 'a revocation needs a reason (--reason)');
       return endGrant(grantId, 'revoked', actor.name, why.trim(), (g) => {
-        const policy = policyNamed(dir, g.policy);
-        const reviewer = policy?.approval ? canReview(dir, actor, '', policy) : false;
-        if (!isAdmin(dir, actor) && !reviewer) {
+        if (!canRevoke(dir, actor, policyNamed(dir, g.policy))) {
           throw forbidden('not_allowed_to_revoke', `${actor.name} may not revoke grant ${g.id}: only reviewers of policy "${g.policy}" and admins can`);
         }
       });

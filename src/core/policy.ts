@@ -109,8 +109,17 @@ export function isAdmin(dir: Directory, user: User): boolean {
 /** May `reviewer` approve or deny a request made under `policy` by `requester`? Never their own. */
 export function canReview(dir: Directory, reviewer: User, requester: string, policy: Policy | undefined): boolean {
   if (reviewer.name === requester) return false;
-  if (isAdmin(dir, reviewer)) return true;
-  return policy?.approval ? isMember(reviewer, policy.approval.from) : false;
+  return isAdmin(dir, reviewer) || reviewsFor(dir, reviewer, policy);
+}
+
+/** Is `user` one of the reviewers a policy names (whoever the requester is)? */
+export function reviewsFor(dir: Directory, user: User, policy: Policy | undefined): boolean {
+  return policy?.approval ? isMember(user, policy.approval.from) : false;
+}
+
+/** May `user` revoke a grant made under `policy`? Admins, and the reviewers that policy names. */
+export function canRevoke(dir: Directory, user: User, policy: Policy | undefined): boolean {
+  return isAdmin(dir, user) || reviewsFor(dir, user, policy);
 }
 
 /** Everyone who may review a request by `requester` under `policy` (for notifications). */

@@ -1,10 +1,11 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
 import { appendAudit } from '../audit/chain.js';
 import { AirlockError, forbidden } from '../core/errors.js';
 import { isAdmin } from '../core/policy.js';
+import { constantTimeEqual } from '../core/secret.js';
 import { authenticateToken } from '../core/tokens.js';
 import { readBody } from './body.js';
 import type { ApiEnv, ControlPlane } from './context.js';
@@ -30,11 +31,7 @@ export function tokenFromCookie(c: Context): string | undefined {
   return getCookie(c, SESSION_COOKIE) || undefined;
 }
 
-function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
+const sameText = (a: string, b: string): boolean => constantTimeEqual(Buffer.from(a), Buffer.from(b));
 
 /** Refuses a request a browser says came from another site (defence in depth beside SameSite and the header). */
 function assertSameOrigin(c: Context): void {

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { canReview, isAdmin, policyNamed } from '../core/policy.js';
+import { canReview, canRevoke, policyNamed } from '../core/policy.js';
 import type { Grant, User } from '../core/model.js';
 import type { ApiEnv, ControlPlane } from '../server/context.js';
 import { grantView } from '../server/views.js';
@@ -7,10 +7,9 @@ import { listGrants } from '../store/grants.js';
 import { listRequests } from '../store/requests.js';
 import { listSessions } from '../store/sessions.js';
 
-/** Mirrors the lifecycle's revoke rule (admins, and reviewers of the grant's policy), so the button shows only where the API would allow it. */
+/** The lifecycle's own revoke rule, so the button shows only where the API would allow it. */
 export function mayRevoke(cp: ControlPlane, me: User, g: Grant): boolean {
-  const policy = policyNamed(cp.directory, g.policy);
-  return isAdmin(cp.directory, me) || (policy?.approval ? canReview(cp.directory, me, '', policy) : false);
+  return canRevoke(cp.directory, me, policyNamed(cp.directory, g.policy));
 }
 
 /**

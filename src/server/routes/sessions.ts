@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { forbidden, notFound } from '../../core/errors.js';
-import { canReview, isAdmin, policyNamed } from '../../core/policy.js';
+import { canRevoke, policyNamed } from '../../core/policy.js';
 import { toAuditEvent } from '../../audit/chain.js';
 import { findGrant } from '../../store/grants.js';
 import { findSession, listSessions } from '../../store/sessions.js';
@@ -28,7 +28,7 @@ export function sessionRoutes(cp: ControlPlane) {
     if (!s) throw notFound('unknown_session', `there is no session ${c.req.param('id')}`);
     const grant = await findGrant(store.db, s.grantId);
     const policy = grant && policyNamed(directory, grant.policy);
-    if (s.user !== me.name && !isAdmin(directory, me) && !(policy && canReview(directory, me, '', policy))) {
+    if (s.user !== me.name && !canRevoke(directory, me, policy)) {
       throw forbidden('not_allowed', `only ${s.user}, reviewers of its policy and admins can read session ${s.id}`);
     }
     const events = await store.db
