@@ -124,4 +124,35 @@ describe('statement audit on a writer thread', () => {
     expect(errors).toHaveBeenCalledWith(expect.stringContaining('could not write 1 statement audit event'), expect.any(Error));
     expect(() => recorder.record({ sessionId: 'ses_x', refused: false, entry: { actor: 'a', action: 'statement', target: 'ses_x' } })).toThrow(/cannot be written/);
   });
+
+  it('stays closed until the gap is recorded in the chain, then opens again', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    let failures = 2;
+    const flaky = {
+      ...w.store,
+      transaction: <T>(fn: Parameters<typeof w.store.transaction<T>>[0]) =>
+        failures-- > 0 ? Promise.reject(new Error('disk I/O error')) : w.store.transaction(fn),
+    };
+    const recorder = createStatementRecorder(flaky, w.clock, { writer: 'inline', maxDelayMs: 0, minIntervalMs: 0, failClosedMs: 0 });
+    const statement = { sessionId: 'ses_y', refused: false, entry: { actor: 'a', action: 'statement', target: 'ses_y' } };
+    recorder.record(statement);
+    await recorder.flush();
+    expect(() => recorder.record(statement)).toThrow(/cannot be written/);
+    let open = false;
+    for (let i = 0; i < 200 && !open; i++) {
+      await new Promise((r) => setImmediate(r));
+      await recorder.flush();
+      try {
+        recorder.record(statement);
+        open = true;
+      } catch {
+        // still closed: the gap record has not landed yet
+      }
+    }
+    expect(open).toBe(true);
+    await recorder.flush();
+    const gap = await w.store.db.selectFrom('audit_events').select(['action', 'details']).where('action', '=', 'audit.gap').executeTakeFirstOrThrow();
+    expect(JSON.parse(gap.details)).toMatchObject({ lost_statements: 1, sessions: ['ses_y'] });
+    expect(await verifyAudit(w.store.db)).toMatchObject({ ok: true });
+  });
 });

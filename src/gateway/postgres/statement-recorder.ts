@@ -22,7 +22,7 @@ export interface RecorderOptions {
    * connection owns).
    */
   readonly writer?: 'thread' | 'inline';
-  /** After a batch cannot be written, how long `record` refuses statements (fail closed) before trying again. */
+  /** After a batch cannot be written, how long to wait before each attempt to record the gap (statements are refused meanwhile). */
   readonly failClosedMs?: number;
 }
 
@@ -43,8 +43,9 @@ const MAX_THREAD_FAILURES = 3;
  * head inside it, so statements and lifecycle events stay one chain. If the
  * thread fails or dies, the batch is written on this thread instead (and the
  * thread restarted for the next one); if that fails too, the batch is logged
- * as lost and `record` throws for `failClosedMs`, which closes the sessions
- * that go on sending statements (fail closed, see ClientSession.record).
+ * as lost and `record` throws until an `audit.gap` event naming the lost
+ * count and sessions is committed, which closes the sessions that go on
+ * sending statements (fail closed, see ClientSession.record).
  *
  * Under load, commits are spaced at least `minIntervalMs` apart and the
  * batches grow instead. A lone statement is still written within
@@ -59,7 +60,7 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
   let timer: NodeJS.Timeout | null = null;
   let writing: Promise<void> = Promise.resolve();
   let lastFlushAt = -Infinity;
-  let failedAt: number | null = null;
+  let lost: { events: number; sessions: Set<string> } | null = null;
   let threadFailures = 0;
   // Each batch commits a marker with its number: when the thread dies after committing
   // but before answering, the retry on this thread sees it and does not write the batch twice.
@@ -133,22 +134,57 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
       queue = [];
       writing = writing
         .then(() => write(batch))
-        .then(() => {
-          failedAt = null;
-        })
         .catch((err: unknown) => {
-          failedAt = performance.now();
           console.error(`airlock: could not write ${batch.length} statement audit event(s):`, err);
+          noteLost(batch);
         });
     }
     return writing;
   }
 
+  /**
+   * Statements already ran when their batch failed, so the chain has a gap.
+   * Until a record of that gap is committed, every session is refused (fail
+   * closed, not for a fixed time); the gap record is retried until it lands.
+   */
+  function noteLost(batch: readonly QueuedStatement[]): void {
+    const first = lost === null;
+    lost ??= { events: 0, sessions: new Set() };
+    lost.events += batch.length;
+    for (const q of batch) if (q.sessionId) lost.sessions.add(q.sessionId);
+    if (first) scheduleGapRecord();
+  }
+
+  function scheduleGapRecord(): void {
+    const t = setTimeout(() => {
+      const gap = lost;
+      if (!gap) return;
+      const entry: QueuedStatement = {
+        sessionId: '',
+        refused: false,
+        entry: {
+          actor: 'airlock',
+          action: 'audit.gap',
+          target: 'gateway:postgres',
+          details: { lost_statements: gap.events, sessions: [...gap.sessions], why: 'the audit store could not be written; these sessions were cut' },
+        },
+      };
+      writing = writing
+        .then(() => write([entry]))
+        .then(() => {
+          if (lost === gap) lost = null;
+        })
+        .catch((err: unknown) => {
+          console.error('airlock: the audit store still cannot be written; sessions stay refused:', err);
+          scheduleGapRecord();
+        });
+    }, failClosedMs);
+    t.unref?.();
+  }
+
   return {
     record(q: QueuedStatement): void {
-      if (failedAt !== null && performance.now() - failedAt < failClosedMs) {
-        throw new Error('the audit log cannot be written');
-      }
+      if (lost !== null) throw new Error('the audit log cannot be written');
       queue.push(q);
       if (queue.length >= maxBatch) void flush();
       else if (!timer) {
