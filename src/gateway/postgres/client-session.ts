@@ -1,3 +1,4 @@
+import { expiredMessage } from '../../core/grant-messages.js';
 import type net from 'node:net';
 import type { Clock } from '../../core/clock.js';
 import type { GatewayGrant, SessionEndReason, SqlScope, UpstreamTarget } from './backend.js';
@@ -119,7 +120,7 @@ export class ClientSession {
 
   private armExpiry(grant: GatewayGrant): void {
     this.stopExpiryTimer?.();
-    this.stopExpiryTimer = this.deps.clock.at(grant.expiresAt, () => this.cut('expired', expiredMessage(grant)));
+    this.stopExpiryTimer = this.deps.clock.at(grant.expiresAt, () => this.cut('expired', expiredMessage(grant.resource, grant.expiresAt)));
   }
 
   /** The grant now ends later (an approved extension): the session's own timer follows. */
@@ -345,9 +346,4 @@ export class ClientSession {
   private finish(): void {
     this.resolveEnded();
   }
-}
-
-/** `airlock: access to orders-db expired at 14:32:05Z` */
-export function expiredMessage(grant: { resource: string; expiresAt: Date }): string {
-  return `airlock: access to ${grant.resource} expired at ${grant.expiresAt.toISOString().slice(11, 19)}Z`;
 }
