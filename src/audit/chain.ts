@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import type { Executor } from '../store/store.js';
 import type { AuditEventsTable } from '../store/schema.js';
 import { canonicalJson } from './canonical.js';
@@ -32,18 +32,9 @@ export interface AuditEvent {
 
 /** The hash of one row: everything but the hash itself, canonically encoded, chained to the row before. */
 export function hashRow(row: Omit<AuditEventsTable, 'hash'>): string {
-  const body = canonicalJson([
-    row.seq,
-    row.at,
-    row.actor,
-    row.action,
-    row.target,
-    row.subject_user,
-    row.resource,
-    row.details,
-    row.prev_hash,
-  ]);
-  return createHash('sha256').update(body).digest('hex');
+  // An array of strings, numbers and nulls: JSON.stringify writes exactly its canonical form (see canonical.ts), natively.
+  const body = JSON.stringify([row.seq, row.at, row.actor, row.action, row.target, row.subject_user, row.resource, row.details, row.prev_hash]);
+  return digest('sha256', body, 'hex');
 }
 
 /**
@@ -94,7 +85,7 @@ export function chainRows(headValue: string | undefined, at: Date, entries: read
   const iso = at.toISOString();
   for (const e of entries) {
     seq += 1;
-    const row = {
+    const row: AuditEventsTable = {
       seq,
       at: iso,
       actor: e.actor,
@@ -104,10 +95,11 @@ export function chainRows(headValue: string | undefined, at: Date, entries: read
       resource: e.resource ?? null,
       details: canonicalJson(e.details ?? {}),
       prev_hash: prev,
+      hash: '',
     };
-    const hash = hashRow(row);
-    rows.push({ ...row, hash });
-    prev = hash;
+    row.hash = hashRow(row);
+    rows.push(row);
+    prev = row.hash;
   }
   return { rows, head: `${seq}:${prev}` };
 }

@@ -36,7 +36,11 @@ export async function createMetrics(deps: MetricsDeps) {
     const k = key(resource ?? '', STATEMENT_ACTIONS[action]);
     statements.set(k, (statements.get(k) ?? 0) + n);
   };
+  // Head and subscription in one synchronous step: every row after `upTo` reaches the listener, every row up to it the count below.
   const upTo = deps.tail.head();
+  const unTail = deps.tail.subscribe((events) => {
+    for (const e of events) if (e.seq > upTo && isStatement(e.action)) add(e.resource, e.action, e.count ?? 1);
+  });
   const initial = await store.db
     .selectFrom('audit_events')
     .select((eb) => ['action', 'resource', eb.fn.countAll<number>().as('n')])
@@ -45,9 +49,6 @@ export async function createMetrics(deps: MetricsDeps) {
     .groupBy(['action', 'resource'])
     .execute();
   for (const r of initial) if (isStatement(r.action)) add(r.resource, r.action, Number(r.n));
-  const unTail = deps.tail.subscribe((events) => {
-    for (const e of events) if (e.seq > upTo && isStatement(e.action)) add(e.resource, e.action, 1);
-  });
 
   const expiryLag = createHistogram([0.1, 0.25, 0.5, 1, 2, 5, 15, 60, 300]);
   const ended = new Map<string, number>();

@@ -82,7 +82,12 @@ export interface GatewayBackend {
   upstreamFor(grantId: string): Promise<{ target: UpstreamTarget; scope: SqlScope }>;
   authFailed(user: string, resource: string, clientAddress: string, why: string): Promise<void>;
   sessionStarted(start: SessionStart): Promise<{ sessionId: string }>;
-  statement(record: StatementRecord): Promise<void>;
+  /**
+   * Records one statement. May return without a promise when it only queues
+   * the record (the hot path); throws or rejects when the audit log cannot
+   * take it, and the gateway then cuts the session (fail closed).
+   */
+  statement(record: StatementRecord): void | Promise<void>;
   sessionEnded(end: SessionEnd): Promise<void>;
   /** Subscribe to grants ending; returns an unsubscribe function. */
   onGrantEnded(listener: (ended: GrantEnded) => void): () => void;

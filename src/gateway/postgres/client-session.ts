@@ -9,7 +9,7 @@ import { SqlState } from './protocol/codes.js';
 import * as msg from './protocol/messages.js';
 import { QueryRelay } from './query-relay.js';
 import type { StatementOutcome } from './response-tracker.js';
-import { StatementCheck, scopeIsReadOnly, type CheckSql } from './statement-check.js';
+import { StatementCheck, scopeIsReadOnly, type CheckSql, type CheckSqlNow } from './statement-check.js';
 import { cancelUpstream, openUpstream, type UpstreamConnection } from './upstream.js';
 
 /**
@@ -20,6 +20,7 @@ import { cancelUpstream, openUpstream, type UpstreamConnection } from './upstrea
 
 export interface SessionDeps extends StartupDeps {
   readonly checkSql: CheckSql;
+  readonly checkSqlNow?: CheckSqlNow;
   readonly clock: Clock;
   readonly startupTimeoutMs: number;
   /** How long a cut waits for the upstream to finish the message in flight before dropping it mid-message. */
@@ -174,7 +175,7 @@ export class ClientSession {
     this.cancelKey = this.deps.cancelKeys.issue(() => this.cancelQuery());
     const relay = new QueryRelay({
       upstream: upstream.socket,
-      check: new StatementCheck(this.deps.checkSql, scope, upstream.searchPath),
+      check: new StatementCheck(this.deps.checkSql, scope, upstream.searchPath, this.deps.checkSqlNow),
       txStatus: upstream.txStatus,
       toClient: (bytes) => this.toClient(bytes),
       record: (outcome) => this.record(outcome),
@@ -227,21 +228,39 @@ export class ClientSession {
     else if (!this.ending) this.client.resume();
   }
 
-  /** Audit writes are not awaited on the hot path, but stay in order and are all flushed before sessionEnded. */
+  /**
+   * Audit writes are not awaited on the hot path (the recorder only queues),
+   * but stay in order and are all flushed before sessionEnded. A record the
+   * audit log cannot take closes the session: fail closed.
+   */
   private record(outcome: StatementOutcome): void {
     const live = this.live;
     if (!live) return;
     this.statements++;
     if (outcome.outcome === 'refused') this.refused++;
     const record = { ...outcome, sessionId: live.sessionId };
-    const write = () => this.deps.backend.statement(record);
-    this.audit = this.audit
-      .then(write)
-      .catch(write)
-      .catch(() => {
-        // Fail closed: a session whose statements cannot be recorded does not go on.
-        this.cut('error', 'airlock: the audit log cannot be written, so the session was closed');
-      });
+    let queued: void | Promise<void>;
+    try {
+      queued = this.deps.backend.statement(record);
+    } catch {
+      return this.auditFailed();
+    }
+    if (queued) {
+      // A backend that answers with a promise gets one retry, in order with the records before it.
+      const wrote = queued.then(
+        () => true,
+        () => false,
+      );
+      this.audit = this.audit
+        .then(async () => {
+          if (!(await wrote)) await this.deps.backend.statement(record);
+        })
+        .catch(() => this.auditFailed());
+    }
+  }
+
+  private auditFailed(): void {
+    this.cut('error', 'airlock: the audit log cannot be written, so the session was closed');
   }
 
   private cancelQuery(): void {

@@ -130,7 +130,7 @@ export function createControlPlaneBackend(deps: ControlPlaneBackendDeps): Gatewa
       return { sessionId: session.id };
     },
 
-    async statement(r: StatementRecord) {
+    statement(r: StatementRecord) {
       const session = open.get(r.sessionId);
       if (!session) return;
       // Running counts live on the gateway session and reach the store with each batch and at sessionEnded; nothing here reads them.
@@ -144,15 +144,16 @@ export function createControlPlaneBackend(deps: ControlPlaneBackendDeps): Gatewa
           target: r.sessionId,
           subjectUser: session.user,
           resource: session.resource,
+          // Keys in sorted order: the canonical encoding then skips its sort.
           details: {
-            grant: session.grantId,
-            text: textOf(r.text),
-            outcome: r.outcome,
             command_tag: r.commandTag,
+            duration_ms: Math.round(r.durationMs * 1000) / 1000,
+            grant: session.grantId,
+            outcome: r.outcome,
+            reason: r.reason,
             rows: r.rows,
             sqlstate: r.sqlstate,
-            reason: r.reason,
-            duration_ms: Math.round(r.durationMs * 1000) / 1000,
+            text: textOf(r.text),
           },
         },
       });

@@ -4,7 +4,7 @@ import { AuthThrottle } from '../../core/auth-throttle.js';
 import type { GatewayBackend, GrantEnded } from './backend.js';
 import { CancelKeys } from './cancel-keys.js';
 import { ClientSession, type SessionSummary } from './client-session.js';
-import { checkSql as realCheckSql } from './sql/check.js';
+import { checkSql as realCheckSql, checkSqlNow as realCheckSqlNow } from './sql/check.js';
 import type { CheckSql } from './statement-check.js';
 import { secureContextFor, type GatewayTls } from './tls-config.js';
 
@@ -48,6 +48,8 @@ export async function createPostgresGateway(opts: PostgresGatewayOptions): Promi
     throttle,
     nowMs: () => clock.now().getTime(),
     checkSql: opts.checkSql ?? realCheckSql,
+    // An injected classifier (tests) is only ever asked through its promise.
+    checkSqlNow: opts.checkSql ? undefined : realCheckSqlNow,
     clock,
     startupTimeoutMs: opts.startupTimeoutMs ?? 60_000,
     cutGraceMs: 500,

@@ -232,8 +232,8 @@ export class QueryRelay {
   // ---- helpers ----
 
   private withDecision(text: string, then: (d: SqlDecision) => void): Promise<void> | void {
-    const cached = this.searchPathStale ? null : this.deps.check.cached(text);
-    if (cached) return then(cached);
+    const now = this.searchPathStale ? null : this.deps.check.now(text);
+    if (now) return then(now);
     return this.refreshSearchPath().then(async () => {
       const decision = await this.deps.check.decide(text);
       if (!this.closed) then(decision);

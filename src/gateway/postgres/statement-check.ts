@@ -3,6 +3,8 @@ import type { SqlCheckOptions, SqlDecision } from './sql/check.js';
 
 /** The classifier's signature; injected so the gateway can be tested apart from it. */
 export type CheckSql = (sql: string, scope: SqlScope, opts: SqlCheckOptions) => Promise<SqlDecision>;
+/** The same classifier without a promise; null when only the async path can answer (parser loading or rebuilt). */
+export type CheckSqlNow = (sql: string, scope: SqlScope, opts: SqlCheckOptions) => SqlDecision | null;
 
 const CACHE_LIMIT = 512;
 
@@ -20,6 +22,7 @@ export class StatementCheck {
     private readonly checkSql: CheckSql,
     private readonly scope: SqlScope,
     searchPath: readonly string[],
+    private readonly checkSqlNow?: CheckSqlNow,
   ) {
     this.searchPath = searchPath;
   }
@@ -30,9 +33,29 @@ export class StatementCheck {
     this.decisions.clear();
   }
 
-  /** A cached decision, without a promise, or null. */
-  cached(sql: string): SqlDecision | null {
-    return this.decisions.get(sql) ?? null;
+  /**
+   * The decision without a promise when it can be had at once (this
+   * session's memo, or the classifier's synchronous path), else null. Most
+   * statements take this path: no promise, and the client socket is not
+   * paused and resumed around each one.
+   */
+  now(sql: string): SqlDecision | null {
+    const memo = this.decisions.get(sql);
+    if (memo) return memo;
+    if (!this.checkSqlNow) return null;
+    let decision: SqlDecision | null;
+    try {
+      decision = this.checkSqlNow(sql, this.scope, { searchPath: this.searchPath });
+    } catch {
+      return { allowed: false, reason: 'airlock: the statement could not be checked, so it was not run' };
+    }
+    if (decision) this.remember(sql, decision);
+    return decision;
+  }
+
+  private remember(sql: string, decision: SqlDecision): void {
+    if (this.decisions.size >= CACHE_LIMIT) this.decisions.clear();
+    this.decisions.set(sql, decision);
   }
 
   /** Classifies; a classifier that throws counts as a refusal (fail closed). */
@@ -46,10 +69,7 @@ export class StatementCheck {
     } catch {
       return { allowed: false, reason: 'airlock: the statement could not be checked, so it was not run' };
     }
-    if (path === this.searchPath) {
-      if (this.decisions.size >= CACHE_LIMIT) this.decisions.clear();
-      this.decisions.set(sql, decision);
-    }
+    if (path === this.searchPath) this.remember(sql, decision);
     return decision;
   }
 }

@@ -32,8 +32,9 @@ export function coalesce(events: readonly TailEvent[]): Array<{ event: TailEvent
   const out: Array<{ event: TailEvent; count: number }> = [];
   for (const e of events) {
     const prev = out.at(-1);
-    if (prev && isStatement(prev.event) && isStatement(e)) out[out.length - 1] = { event: e, count: prev.count + 1 };
-    else out.push({ event: e, count: 1 });
+    const n = e.count ?? 1;
+    if (prev && isStatement(prev.event) && isStatement(e)) out[out.length - 1] = { event: e, count: prev.count + n };
+    else out.push({ event: e, count: n });
   }
   return out;
 }

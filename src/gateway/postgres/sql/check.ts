@@ -83,6 +83,16 @@ export async function checkSql(sql: string, scope: SqlScope, opts: SqlCheckOptio
   }
 }
 
+/**
+ * The decision without a promise, for the hot path: null while the parser is
+ * loading or being rebuilt (the caller then awaits `checkSql`, which retries).
+ */
+export function checkSqlNow(sql: string, scope: SqlScope, opts: SqlCheckOptions): SqlDecision | null {
+  if (!isSqlParserReady()) return null;
+  const decision = checkSqlSync(sql, scope, opts);
+  return transientDecisions.has(decision) ? null : decision;
+}
+
 /** As `checkSql`, for the hot path once `loadSqlParser()` has resolved. */
 export function checkSqlSync(sql: string, scope: SqlScope, opts: SqlCheckOptions): SqlDecision {
   if (sql.length > CACHE_MAX_SQL_LENGTH) return decide(sql, scope, opts).decision;
