@@ -26,8 +26,9 @@ export interface BenchOptions {
 const PRESETS = {
   full: { rounds: 3, seconds: 5, clients: [1, 8, 32], latencySamples: 20_000, connectSamples: 60, cutSessions: 100, expirySeconds: 6, scaleSessions: [1000, 2000] },
   // quick keeps every comparison but fewer samples, and stops the scale test at 1,000 sessions, to stay under two minutes.
-  quick: { rounds: 2, seconds: 1, clients: [1, 8, 32], latencySamples: 2_000, connectSamples: 10, cutSessions: 100, expirySeconds: 3, scaleSessions: [1000] },
-  smoke: { rounds: 1, seconds: 1, clients: [2], latencySamples: 200, connectSamples: 3, cutSessions: 5, expirySeconds: 3, scaleSessions: [20] },
+  // Two scale steps in every mode: memory per session is read as the slope between them.
+  quick: { rounds: 2, seconds: 1, clients: [1, 8, 32], latencySamples: 2_000, connectSamples: 10, cutSessions: 100, expirySeconds: 3, scaleSessions: [500, 1000] },
+  smoke: { rounds: 1, seconds: 1, clients: [2], latencySamples: 200, connectSamples: 3, cutSessions: 5, expirySeconds: 3, scaleSessions: [10, 20] },
 } as const;
 
 export function parseOptions(argv: readonly string[], defaultOutDir: string): BenchOptions {

@@ -55,7 +55,7 @@ export function renderTable(r: BenchResults): string {
     out.push('', `Idle sessions (gateway RSS after GC; upstream: ${r.scale.upstream}; baseline ${(r.scale.baselineRssBytes / 2 ** 20).toFixed(1)} MiB)`);
     out.push(
       table(
-        ['sessions', 'RSS delta', 'per session', 'heap'],
+        ['sessions', 'RSS delta', 'per session (since step before)', 'heap'],
         r.scale.steps.map((s) => [String(s.sessions), `${((s.rssBytes - r.scale!.baselineRssBytes) / 2 ** 20).toFixed(1)} MiB`, `${(s.perSessionBytes / 1024).toFixed(1)} KiB`, `${(s.heapBytes / 2 ** 20).toFixed(1)} MiB`]),
       ),
     );

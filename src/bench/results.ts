@@ -43,6 +43,11 @@ export interface ScaleStep {
   readonly opened: number;
   readonly rssBytes: number;
   readonly heapBytes: number;
+  /**
+   * RSS growth per session since the step before (the first step: since the
+   * baseline). The slope between two loaded steps does not depend on how much
+   * freed memory the process had kept from earlier suites, which the baseline does.
+   */
   readonly perSessionBytes: number;
 }
 

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import SQLite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { appendAudit, verifyAudit } from '../../src/audit/chain.js';
 import { createControlPlaneBackend } from '../../src/gateway/postgres/control-plane-backend.js';
@@ -113,6 +115,58 @@ describe('statement audit on a writer thread', () => {
     expect(await verifyAudit(w.store.db)).toMatchObject({ ok: true });
     await recorder.close();
     expect(errors).toHaveBeenCalledWith(expect.stringContaining('did not write 1 statement audit event(s); writing them on the main thread'), expect.any(Error));
+  });
+
+  it('runs the writer thread at a lower CPU priority than the sessions (Linux)', async () => {
+    expect(process.platform).toBe('linux');
+    const niceOf = (tid: string) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      // Fields after the parenthesised name; nice is field 19 of stat(5).
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const niceOfThreads = () => readdirSync('/proc/self/task').map(niceOf);
+    const base = niceOf(String(process.pid));
+    const lowered = Math.min(19, base + 5);
+    const before = niceOfThreads().filter((n) => n === lowered).length;
+    const recorder = createStatementRecorder(w.store, w.clock, { maxDelayMs: 0, minIntervalMs: 0, writerNiceness: 5 });
+    recorder.record({ sessionId: 'ses_x', refused: false, entry: { actor: 'a', action: 'statement', target: 'ses_x' } });
+    await recorder.flush();
+    expect(recorder.usesThread()).toBe(true);
+    expect(niceOfThreads().filter((n) => n === lowered).length).toBe(before + 1);
+    expect(niceOf(String(process.pid))).toBe(base);
+    await recorder.close();
+  });
+
+  it('holds sessions back while more statements wait than the backlog allows, until half are committed', async () => {
+    const recorder = createStatementRecorder(w.store, w.clock, { maxDelayMs: 60_000, minIntervalMs: 0, maxBacklog: 10 });
+    const entry = (n: number) => ({ sessionId: 'ses_x', refused: false, entry: { actor: 'a', action: 'statement', target: 'ses_x', details: { n } } });
+    // Another connection holds the store's write lock, as a slow disk or a long checkpoint would.
+    const other = new SQLite(w.store.location);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      for (let n = 1; n <= 10; n++) recorder.record(entry(n));
+      expect(recorder.congested()).toBeUndefined();
+      recorder.record(entry(11));
+      const held = recorder.congested();
+      expect(held).toBeInstanceOf(Promise);
+      expect(recorder.congested()).toBe(held);
+      expect(recorder.backlog()).toBe(11);
+      let drained = false;
+      void held!.then(() => (drained = true));
+      await Promise.resolve();
+      expect(drained).toBe(false);
+      other.exec('COMMIT');
+      await held;
+      expect(recorder.backlog()).toBeLessThanOrEqual(5);
+      expect(recorder.congested()).toBeUndefined();
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+    }
+    await recorder.close();
+    const rows = await w.store.db.selectFrom('audit_events').select('details').where('action', '=', 'statement').orderBy('seq').execute();
+    expect(rows.map((r) => (JSON.parse(r.details) as { n: number }).n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(await verifyAudit(w.store.db)).toMatchObject({ ok: true });
   });
 
   it('fails closed when a batch cannot be written at all: record throws, so sessions are cut', async () => {

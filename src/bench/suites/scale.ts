@@ -23,12 +23,14 @@ export async function runScale(env: BenchEnv, log: (line: string) => void): Prom
   const sessions: HeldSession[] = [];
   const steps: ScaleStep[] = [];
   try {
+    let before = { sessions: 0, rss: baseline.rss };
     for (const target of env.opts.scaleSessions) {
       await openSessions(endpoint, target - sessions.length, 50, sessions);
       const m = await env.gateway.call({ op: 'memory' });
-      const step = { sessions: target, opened: m.sessions, rssBytes: m.rss, heapBytes: m.heapUsed, perSessionBytes: (m.rss - baseline.rss) / target };
+      const step = { sessions: target, opened: m.sessions, rssBytes: m.rss, heapBytes: m.heapUsed, perSessionBytes: (m.rss - before.rss) / (target - before.sessions) };
       steps.push(step);
-      log(`  ${target} idle sessions: RSS +${((m.rss - baseline.rss) / 2 ** 20).toFixed(1)} MiB (${(step.perSessionBytes / 1024).toFixed(1)} KiB each), heap ${(m.heapUsed / 2 ** 20).toFixed(1)} MiB`);
+      log(`  ${target} idle sessions: RSS +${((m.rss - baseline.rss) / 2 ** 20).toFixed(1)} MiB, ${(step.perSessionBytes / 1024).toFixed(1)} KiB per session since ${before.sessions}, heap ${(m.heapUsed / 2 ** 20).toFixed(1)} MiB`);
+      before = { sessions: target, rss: m.rss };
     }
     const answered = await countAnswering(sessions, 100);
     log(`  ${answered}/${sessions.length} sessions answered SELECT 1`);

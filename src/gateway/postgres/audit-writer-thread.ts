@@ -8,6 +8,8 @@ import type { AuditEntry } from '../../audit/chain.js';
 export interface WriterSetup {
   readonly path: string;
   readonly busyTimeoutMs: number;
+  /** Added to the thread's nice value: how much it yields to the sessions' threads (Linux; 0 = not at all). */
+  readonly niceness: number;
 }
 
 /** Session id, statements, refused: added to the session's counts in the batch's transaction. */

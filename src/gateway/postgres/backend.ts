@@ -89,6 +89,12 @@ export interface GatewayBackend {
    */
   statement(record: StatementRecord): void | Promise<void>;
   sessionEnded(end: SessionEnd): Promise<void>;
+  /**
+   * A promise while too many statements wait to be written to the audit log:
+   * sessions hold their next message until it resolves. Undefined (the usual
+   * answer, given without a promise) lets them go on.
+   */
+  auditBackpressure?(): Promise<void> | undefined;
   /** Subscribe to grants ending; returns an unsubscribe function. */
   onGrantEnded(listener: (ended: GrantEnded) => void): () => void;
   /** Subscribe to grants getting a later end (an approved extension); returns an unsubscribe function. */

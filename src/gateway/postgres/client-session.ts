@@ -182,6 +182,7 @@ export class ClientSession {
       holdClient: (why, hold) => this.holdClient(why, hold),
       terminate: () => this.end('client'),
       violation: (err) => this.fail('violation', err),
+      auditBackpressure: () => this.deps.backend.auditBackpressure?.(),
     });
     this.relay = relay;
 

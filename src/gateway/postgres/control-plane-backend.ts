@@ -194,6 +194,8 @@ export function createControlPlaneBackend(deps: ControlPlaneBackendDeps): Gatewa
       });
     },
 
+    auditBackpressure: () => recorder.congested(),
+
     flush: () => recorder.flush(),
     /** Flushes and stops the statement writer thread. */
     close: () => recorder.close(),

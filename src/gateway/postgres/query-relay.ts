@@ -24,6 +24,8 @@ export interface RelayDeps {
   holdClient(why: 'check' | 'upstream', hold: boolean): void;
   terminate(): void;
   violation(err: PgGatewayError): void;
+  /** A promise while the audit log is too far behind: nothing more is handled until it resolves. */
+  auditBackpressure(): Promise<void> | undefined;
 }
 
 export class QueryRelay {
@@ -74,6 +76,11 @@ export class QueryRelay {
   /** Handles buffered messages in order; only a statement check (sometimes) makes it wait. */
   private pump(): void {
     if (this.busy) return;
+    if (this.reader.buffered() > 0) {
+      // Checked per arrival rather than per message: a pipelined burst goes through whole.
+      const behind = this.deps.auditBackpressure();
+      if (behind) return this.wait(behind);
+    }
     try {
       while (!this.closed) {
         let frame: Frame | null;

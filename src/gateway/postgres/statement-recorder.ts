@@ -24,6 +24,14 @@ export interface RecorderOptions {
   readonly writer?: 'thread' | 'inline';
   /** After a batch cannot be written, how long to wait before each attempt to record the gap (statements are refused meanwhile). */
   readonly failClosedMs?: number;
+  /**
+   * Statements recorded but not yet committed beyond which `congested()`
+   * holds sessions back, until the backlog is down to half. Bounds the
+   * memory a slow disk or a starved writer thread can make the gateway hold.
+   */
+  readonly maxBacklog?: number;
+  /** Nice value added to the writer thread (see audit-writer-worker.ts). */
+  readonly writerNiceness?: number;
 }
 
 /** A writer thread that dies this many times is not restarted: batches are then written on this thread. */
@@ -56,6 +64,10 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
   const minIntervalMs = opts.minIntervalMs ?? 25;
   const maxBatch = opts.maxBatch ?? 2000;
   const failClosedMs = opts.failClosedMs ?? 1000;
+  const maxBacklog = opts.maxBacklog ?? 50_000;
+  /** Recorded, not yet committed (or given up on). */
+  let backlog = 0;
+  let drained: { promise: Promise<void>; resolve: () => void } | null = null;
   let queue: QueuedStatement[] = [];
   let timer: NodeJS.Timeout | null = null;
   let writing: Promise<void> = Promise.resolve();
@@ -70,7 +82,7 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
   if (opts.writer === 'thread' && !script) {
     console.error('airlock: the audit writer thread script was not found (run `npm run build`); statements are written on the main thread');
   }
-  let thread: WriterThread | null = script ? createWriterThread(script, { path: store.location, busyTimeoutMs: 5000 }) : null;
+  let thread: WriterThread | null = script ? createWriterThread(script, { path: store.location, busyTimeoutMs: 5000, niceness: opts.writerNiceness ?? 5 }) : null;
 
   function countsOf(batch: readonly QueuedStatement[]): SessionCounts[] {
     const perSession = new Map<string, { statements: number; refused: number }>();
@@ -137,9 +149,18 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
         .catch((err: unknown) => {
           console.error(`airlock: could not write ${batch.length} statement audit event(s):`, err);
           noteLost(batch);
-        });
+        })
+        .finally(() => settled(batch.length));
     }
     return writing;
+  }
+
+  function settled(n: number): void {
+    backlog -= n;
+    if (drained && backlog <= maxBacklog / 2) {
+      drained.resolve();
+      drained = null;
+    }
   }
 
   /**
@@ -186,6 +207,7 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
     record(q: QueuedStatement): void {
       if (lost !== null) throw new Error('the audit log cannot be written');
       queue.push(q);
+      backlog += 1;
       if (queue.length >= maxBatch) void flush();
       else if (!timer) {
         const delay = Math.max(maxDelayMs, lastFlushAt + minIntervalMs - performance.now());
@@ -193,6 +215,24 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
         timer.unref?.();
       }
     },
+    /**
+     * While more than `maxBacklog` statements wait to be committed: a promise
+     * that resolves once half of them are. Sessions wait on it before their
+     * next message, so the audit is never further behind than that.
+     */
+    congested(): Promise<void> | undefined {
+      if (backlog <= maxBacklog) return drained?.promise;
+      if (!drained) {
+        let resolve!: () => void;
+        const promise = new Promise<void>((r) => (resolve = r));
+        drained = { promise, resolve };
+        // The batches already queued must be on their way for the backlog to fall.
+        void flush();
+      }
+      return drained.promise;
+    },
+    /** Statements recorded and not yet committed (metrics, tests). */
+    backlog: () => backlog,
     /** Writes everything queued so far; resolves once it is committed. */
     flush,
     /** Flushes, then stops the writer thread (a later statement starts it again). */

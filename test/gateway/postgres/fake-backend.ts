@@ -81,6 +81,17 @@ export class FakeBackend implements GatewayBackend {
     return { sessionId };
   }
 
+  /** While set, sessions hold their next message (the audit log is "behind"). */
+  auditGate: Promise<void> | undefined;
+  /** How many times a session asked whether it may go on. */
+  auditChecks = 0;
+
+  auditBackpressure() {
+    this.auditChecks++;
+    this.changed();
+    return this.auditGate;
+  }
+
   async statement(record: StatementRecord) {
     this.statements.push(record);
     this.changed();
