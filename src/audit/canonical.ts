@@ -47,6 +47,9 @@ function isSorted(keys: readonly string[]): boolean {
 }
 
 function isFlat(record: Record<string, unknown>, keys: readonly string[]): boolean {
+  // JSON.stringify would call an inherited toJSON (Buffer, boxed primitives, class instances); the loop above does not.
+  const proto = Object.getPrototypeOf(record) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
   for (const key of keys) {
     const t = typeof record[key];
     if (t !== 'string' && t !== 'number' && t !== 'boolean' && t !== 'undefined' && record[key] !== null) return false;

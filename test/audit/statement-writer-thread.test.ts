@@ -179,7 +179,7 @@ describe('statement audit on a writer thread', () => {
     expect(() => recorder.record({ sessionId: 'ses_x', refused: false, entry: { actor: 'a', action: 'statement', target: 'ses_x' } })).toThrow(/cannot be written/);
   });
 
-  it('stays closed until the gap is recorded in the chain, then opens again', async () => {
+  it('stays closed until the gap is recorded in the chain, holding sessions meanwhile, then opens again', async () => {
     vi.spyOn(console, 'error').mockImplementation(() => {});
     let failures = 2;
     const flaky = {
@@ -191,22 +191,42 @@ describe('statement audit on a writer thread', () => {
     const statement = { sessionId: 'ses_y', refused: false, entry: { actor: 'a', action: 'statement', target: 'ses_y' } };
     recorder.record(statement);
     await recorder.flush();
+    // A statement that finishes now already ran: it is refused a place in the chain, and counted in the gap.
     expect(() => recorder.record(statement)).toThrow(/cannot be written/);
-    let open = false;
-    for (let i = 0; i < 200 && !open; i++) {
-      await new Promise((r) => setImmediate(r));
-      await recorder.flush();
-      try {
-        recorder.record(statement);
-        open = true;
-      } catch {
-        // still closed: the gap record has not landed yet
-      }
-    }
-    expect(open).toBe(true);
+    const held = recorder.congested();
+    expect(held).toBeInstanceOf(Promise);
+    await held;
+    expect(recorder.congested()).toBeUndefined();
+    recorder.record(statement);
     await recorder.flush();
     const gap = await w.store.db.selectFrom('audit_events').select(['action', 'details']).where('action', '=', 'audit.gap').executeTakeFirstOrThrow();
-    expect(JSON.parse(gap.details)).toMatchObject({ lost_statements: 1, sessions: ['ses_y'] });
+    expect(JSON.parse(gap.details)).toMatchObject({ lost_statements: 2, sessions: ['ses_y'] });
+    expect(await w.store.db.selectFrom('audit_events').select('seq').where('action', '=', 'statement').execute()).toHaveLength(1);
+    expect(await verifyAudit(w.store.db)).toMatchObject({ ok: true });
+  });
+
+  it('names every lost statement and session in the gap, also those of a batch that failed after the first', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    let failures = 2;
+    const flaky = {
+      ...w.store,
+      transaction: <T>(fn: Parameters<typeof w.store.transaction<T>>[0]) =>
+        failures-- > 0 ? Promise.reject(new Error('disk I/O error')) : w.store.transaction(fn),
+    };
+    const recorder = createStatementRecorder(flaky, w.clock, { writer: 'inline', maxDelayMs: 0, minIntervalMs: 0, failClosedMs: 0 });
+    const of = (sessionId: string) => ({ sessionId, refused: false, entry: { actor: 'a', action: 'statement', target: sessionId } });
+    recorder.record(of('ses_A'));
+    const first = recorder.flush();
+    for (let i = 0; i < 3; i++) recorder.record(of('ses_B'));
+    const second = recorder.flush();
+    await Promise.all([first, second]);
+    await recorder.congested();
+    const gaps = await w.store.db.selectFrom('audit_events').select('details').where('action', '=', 'audit.gap').execute();
+    const details = gaps.map((g) => JSON.parse(g.details) as { lost_statements: number; sessions: string[] });
+    expect(details.reduce((n, d) => n + d.lost_statements, 0)).toBe(4);
+    expect(new Set(details.flatMap((d) => d.sessions))).toEqual(new Set(['ses_A', 'ses_B']));
+    expect(() => recorder.record(of('ses_C'))).not.toThrow();
+    await recorder.flush();
     expect(await verifyAudit(w.store.db)).toMatchObject({ ok: true });
   });
 });

@@ -22,7 +22,8 @@ const setup = workerData as WriterSetup;
 // (p99 of a SELECT 1 through the gateway: ~2 ms → ~0.7 ms on two cores). The recorder's
 // backlog limit keeps it from falling behind for good when the machine is saturated.
 try {
-  if (setup.niceness > 0) setPriority(0, Math.min(19, getPriority(0) + setup.niceness));
+  // Elsewhere, priority 0 names the whole process: leave it alone there.
+  if (process.platform === 'linux' && setup.niceness > 0) setPriority(0, Math.min(19, getPriority(0) + setup.niceness));
 } catch {
   // Not allowed here (some containers): the thread keeps the process's priority.
 }

@@ -22,6 +22,8 @@ export interface SessionDeps extends StartupDeps {
   readonly checkSql: CheckSql;
   readonly checkSqlNow?: CheckSqlNow;
   readonly clock: Clock;
+  /** How long a session may be held while the audit log is behind before it is closed (default 30 s). */
+  readonly auditWaitMs?: number;
   readonly startupTimeoutMs: number;
   /** How long a cut waits for the upstream to finish the message in flight before dropping it mid-message. */
   readonly cutGraceMs: number;
@@ -175,14 +177,14 @@ export class ClientSession {
     this.cancelKey = this.deps.cancelKeys.issue(() => this.cancelQuery());
     const relay = new QueryRelay({
       upstream: upstream.socket,
-      check: new StatementCheck(this.deps.checkSql, scope, upstream.searchPath, this.deps.checkSqlNow),
+      check: new StatementCheck(this.deps.checkSql, scope, upstream, this.deps.checkSqlNow),
       txStatus: upstream.txStatus,
       toClient: (bytes) => this.toClient(bytes),
       record: (outcome) => this.record(outcome),
       holdClient: (why, hold) => this.holdClient(why, hold),
       terminate: () => this.end('client'),
       violation: (err) => this.fail('violation', err),
-      auditBackpressure: () => this.deps.backend.auditBackpressure?.(),
+      auditBackpressure: () => this.holdForAudit(),
     });
     this.relay = relay;
 
@@ -264,6 +266,22 @@ export class ClientSession {
     this.cut('error', 'airlock: the audit log cannot be written, so the session was closed');
   }
 
+  /**
+   * The audit log is behind (or has a gap not yet on record): the session's
+   * next message waits, but not forever — a session held longer than
+   * `auditWaitMs` is closed, so a stuck audit store ends in an error the
+   * user can read instead of a hang.
+   */
+  private holdForAudit(): Promise<void> | undefined {
+    const behind = this.deps.backend.auditBackpressure?.();
+    if (!behind) return undefined;
+    const waitMs = this.deps.auditWaitMs ?? 30_000;
+    const stop = this.deps.clock.at(new Date(this.deps.clock.now().getTime() + waitMs), () =>
+      this.cut('error', `airlock: the audit log has been unavailable for ${Math.round(waitMs / 1000)} s, so the session was closed`),
+    );
+    return behind.finally(stop);
+  }
+
   private cancelQuery(): void {
     const up = this.upstream;
     const live = this.live;
@@ -341,6 +359,12 @@ export class ClientSession {
     void this.finishSession(reason);
   }
 
+  private upstreamClosed(): Promise<void> {
+    const socket = this.upstream?.socket;
+    if (!socket || socket.closed) return Promise.resolve();
+    return new Promise((resolve) => socket.once('close', () => resolve()));
+  }
+
   private closeUpstream(): void {
     const socket = this.upstream?.socket;
     if (!socket || socket.destroyed) return;
@@ -355,6 +379,10 @@ export class ClientSession {
     const live = this.live;
     if (live) {
       this.deps.unregister(this);
+      // What was forwarded before the end may still be answered (and may have run): wait for the
+      // upstream to close (closeUpstream bounds it) so its outcome is recorded, not dropped.
+      await this.upstreamClosed();
+      this.relay?.tracker.abandon();
       await this.audit;
       await this.deps.backend
         .sessionEnded({ sessionId: live.sessionId, reason, detail, statements: this.statements, refused: this.refused, bytesIn: this.bytesIn, bytesOut: this.bytesOut })

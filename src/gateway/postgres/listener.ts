@@ -24,6 +24,8 @@ export interface PostgresGatewayOptions {
   /** Failed sign-ins per (client address, user) before a lockout; defaults 5 per minute, 5 minutes. */
   readonly authThrottle?: { readonly maxFailures?: number; readonly windowMs?: number; readonly lockoutMs?: number };
   readonly startupTimeoutMs?: number;
+  /** How long a session may be held while the audit log is behind before it is closed (default 30 s). */
+  readonly auditWaitMs?: number;
 }
 
 export interface PostgresGateway {
@@ -52,6 +54,7 @@ export async function createPostgresGateway(opts: PostgresGatewayOptions): Promi
     checkSqlNow: opts.checkSql ? undefined : realCheckSqlNow,
     clock,
     startupTimeoutMs: opts.startupTimeoutMs ?? 60_000,
+    auditWaitMs: opts.auditWaitMs,
     cutGraceMs: 500,
     register(session: ClientSession) {
       const grantId = session.grantId;

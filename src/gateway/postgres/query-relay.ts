@@ -75,13 +75,13 @@ export class QueryRelay {
 
   /** Handles buffered messages in order; only a statement check (sometimes) makes it wait. */
   private pump(): void {
-    if (this.busy) return;
-    if (this.reader.buffered() > 0) {
-      // Checked per arrival rather than per message: a pipelined burst goes through whole.
-      const behind = this.deps.auditBackpressure();
-      if (behind) return this.wait(behind);
-    }
+    if (this.busy || this.closed) return;
     try {
+      if (this.reader.buffered() > 0) {
+        // Checked per arrival rather than per message: a pipelined burst goes through whole.
+        const behind = this.deps.auditBackpressure();
+        if (behind) return this.wait(behind);
+      }
       while (!this.closed) {
         let frame: Frame | null;
         try {

@@ -111,6 +111,27 @@ export class ResponseTracker {
     if ((this.remaining === 0 && this.body === null) || this.swallow) this.stop();
   }
 
+  private send(bytes: Buffer): void {
+    if (!this.stopped) this.sink.toClient(bytes);
+  }
+
+  /**
+   * The upstream is gone: statements it never answered are recorded as such
+   * (they may or may not have run), so none leaves the audit silently.
+   */
+  abandon(): void {
+    for (const item of this.fifo.splice(0)) {
+      if (item.kind === 'query' || item.kind === 'execute') {
+        this.sink.record({
+          text: item.text,
+          outcome: 'error',
+          reason: 'the session ended before the upstream answered; the statement may or may not have run',
+          durationMs: performance.now() - item.startedAt,
+        });
+      }
+    }
+  }
+
   private stop(): void {
     const then = this.stopAtBoundary;
     this.stopped = true;
@@ -121,12 +142,12 @@ export class ResponseTracker {
   // ---- upstream bytes ----
 
   onUpstreamData(chunk: Buffer): void {
-    if (this.stopped) return;
+    // After stop, nothing more reaches the client, but what the upstream still answers is attributed and recorded.
     this.chunk = chunk;
     this.segStart = 0;
     let pos = 0;
     const len = chunk.length;
-    while (pos < len && !this.stopped) {
+    while (pos < len) {
       if (this.remaining === 0 && this.body === null) {
         // Between messages: read (the rest of) a header.
         const want = 5 - this.headerLen;
@@ -153,7 +174,7 @@ export class ResponseTracker {
         if (this.remaining < 0) this.remaining = 0;
         this.swallow = this.fifo[0]?.kind === 'internal';
         if (headerStart < 0) {
-          if (!this.swallow) this.sink.toClient(Buffer.from(this.header));
+          if (!this.swallow) this.send(Buffer.from(this.header));
           this.headerLen = 0;
           this.segStart = pos;
         } else if (this.swallow) {
@@ -189,13 +210,13 @@ export class ResponseTracker {
         this.finishMessage(body, pos);
       }
     }
-    if (!this.stopped) this.flushTo(len);
+    this.flushTo(len);
     this.chunk = null;
   }
 
   private flushTo(end: number): void {
     if (this.chunk && end > this.segStart) {
-      this.sink.toClient(this.chunk.subarray(this.segStart, end));
+      this.send(this.chunk.subarray(this.segStart, end));
       this.segStart = end;
     }
   }
@@ -315,8 +336,8 @@ export class ResponseTracker {
     while (this.fifo[0]?.kind === 'local') {
       const item = this.fifo.shift() as Pending & { kind: 'local' };
       if (end !== undefined) this.flushTo(end);
-      this.sink.toClient(item.bytes);
-      if (item.ready) this.sink.toClient(readyForQuery(this.txStatus));
+      this.send(item.bytes);
+      if (item.ready) this.send(readyForQuery(this.txStatus));
     }
   }
 }

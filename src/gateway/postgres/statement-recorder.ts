@@ -176,24 +176,39 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
     if (first) scheduleGapRecord();
   }
 
+  /** Resolves when the gap is on record and sessions may go on; sessions hold on it meanwhile (see congested). */
+  let gapRecorded: { promise: Promise<void>; resolve: () => void } | null = null;
+
   function scheduleGapRecord(): void {
     const t = setTimeout(() => {
-      const gap = lost;
-      if (!gap) return;
-      const entry: QueuedStatement = {
-        sessionId: '',
-        refused: false,
-        entry: {
-          actor: 'airlock',
-          action: 'audit.gap',
-          target: 'gateway:postgres',
-          details: { lost_statements: gap.events, sessions: [...gap.sessions], why: 'the audit store could not be written; these sessions were cut' },
-        },
-      };
       writing = writing
-        .then(() => write([entry]))
-        .then(() => {
-          if (lost === gap) lost = null;
+        .then(async () => {
+          const gap = lost;
+          if (!gap) return;
+          // Taken in the chain, after every batch queued before it has failed or landed, so none is left out.
+          const events = gap.events;
+          const sessions = [...gap.sessions];
+          const entry: QueuedStatement = {
+            sessionId: '',
+            refused: false,
+            entry: {
+              actor: 'airlock',
+              action: 'audit.gap',
+              target: 'gateway:postgres',
+              details: { lost_statements: events, sessions, why: 'the audit store could not be written; these sessions were cut' },
+            },
+          };
+          await write([entry]);
+          gap.events -= events;
+          for (const id of sessions) gap.sessions.delete(id);
+          if (gap.events > 0 || gap.sessions.size > 0) {
+            // More was lost while this record was written: that needs a record of its own.
+            scheduleGapRecord();
+            return;
+          }
+          lost = null;
+          gapRecorded?.resolve();
+          gapRecorded = null;
         })
         .catch((err: unknown) => {
           console.error('airlock: the audit store still cannot be written; sessions stay refused:', err);
@@ -205,7 +220,12 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
 
   return {
     record(q: QueuedStatement): void {
-      if (lost !== null) throw new Error('the audit log cannot be written');
+      if (lost !== null) {
+        // It ran (it is being recorded after the fact): it belongs to the gap.
+        lost.events += 1;
+        if (q.sessionId) lost.sessions.add(q.sessionId);
+        throw new Error('the audit log cannot be written');
+      }
       queue.push(q);
       backlog += 1;
       if (queue.length >= maxBatch) void flush();
@@ -217,10 +237,21 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
     },
     /**
      * While more than `maxBacklog` statements wait to be committed: a promise
-     * that resolves once half of them are. Sessions wait on it before their
-     * next message, so the audit is never further behind than that.
+     * that resolves once half of them are. While a gap in the audit is not yet
+     * on record: a promise that resolves once it is. Sessions wait on it before
+     * their next message, so the audit is never further behind than that, and
+     * nothing runs that could not be recorded.
      */
     congested(): Promise<void> | undefined {
+      if (lost !== null) {
+        // Nothing more is forwarded until the gap is on record: what would run now could not be audited.
+        if (!gapRecorded) {
+          let resolve!: () => void;
+          const promise = new Promise<void>((r) => (resolve = r));
+          gapRecorded = { promise, resolve };
+        }
+        return gapRecorded.promise;
+      }
       if (backlog <= maxBacklog) return drained?.promise;
       if (!drained) {
         let resolve!: () => void;
