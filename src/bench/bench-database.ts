@@ -10,7 +10,7 @@ export const POSTGRES = { host: '127.0.0.1', port: 5432, user: 'postgres', datab
 
 export interface BenchDatabase {
   readonly name: string;
-  /** Login roles the gateway's read and write roles sign in as; direct and PgBouncer runs use them too, so all three paths run as the same PostgreSQL user. */
+  /** Login roles the gateway's read and write roles sign in as; direct, PgBouncer and relay runs use them too, so every path runs as the same PostgreSQL user. */
   readonly readUser: string;
   readonly writeUser: string;
   readonly password: string;

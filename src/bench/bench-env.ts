@@ -8,12 +8,13 @@ import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 import type { GrantIssued } from './gateway-protocol.js';
 import type { BenchOptions } from './options.js';
 import { pgbouncerPath, startPgBouncer, type PgBouncer } from './pgbouncer.js';
+import { startRelayProcess, type RelayProcess } from './relay-process.js';
 
 /**
  * Everything a run needs, set up once and torn down in reverse: a pgbench
- * database with its roles, a private PgBouncer, and two gateway processes
- * (statement audit on — the product as shipped — and off, for the audit-cost
- * comparison).
+ * database with its roles, a private PgBouncer, a bare Node.js byte relay
+ * (the floor for any Node proxy), and two gateway processes (statement audit
+ * on — the product as shipped — and off, for the audit-cost comparison).
  */
 
 export const RESOURCE = 'benchdb';
@@ -25,6 +26,8 @@ export interface BenchEnv {
   readonly opts: BenchOptions;
   readonly db: BenchDatabase;
   readonly pgbouncer: PgBouncer | null;
+  /** Null when it could not start; the run goes on without its columns. */
+  readonly relay: RelayProcess | null;
   /** With statement audit (the default product). */
   readonly gateway: GatewayProcess;
   readonly gatewayAuditOff: GatewayProcess;
@@ -33,6 +36,8 @@ export interface BenchEnv {
   readonly notes: string[];
   direct(role: Role): Endpoint;
   pgbouncerSession(role: Role): Endpoint | null;
+  /** PostgreSQL through the byte relay, as the same role and with the same trust auth as direct: the relay only moves bytes. */
+  relayed(role: Role): Endpoint | null;
   /** The grant `user` (one of the config's bench users) holds on that gateway, asked for on first use, and the endpoint that uses it. */
   airlock(gateway: GatewayProcess, user: BenchUser, opts?: { resource?: string; seconds?: number }): Promise<{ endpoint: Endpoint; grant: GrantIssued }>;
   close(): Promise<void>;
@@ -109,6 +114,15 @@ export async function openBenchEnv(opts: BenchOptions, log: (line: string) => vo
       notes.push('pgbouncer is not installed (apt-get install -y pgbouncer): its columns, and the tests that need its transaction pool, are skipped');
     }
 
+    // A reference, not the product: a relay that fails to start costs the run its column, never the run.
+    let relay: RelayProcess | null = null;
+    try {
+      relay = await startRelayProcess(POSTGRES);
+      cleanups.push(() => relay!.stop());
+    } catch (err) {
+      notes.push(`the Node.js byte relay did not start (${err instanceof Error ? err.message : String(err)}): its columns are skipped`);
+    }
+
     const dirs = [mkdtempSync(join(tmpdir(), 'airlock-bench-')), mkdtempSync(join(tmpdir(), 'airlock-bench-off-'))];
     cleanups.push(async () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
     const yaml = configYaml(db, pgbouncer);
@@ -120,10 +134,12 @@ export async function openBenchEnv(opts: BenchOptions, log: (line: string) => vo
 
     let pgbenchWrap: string[] = [];
     if (opts.pin) {
-      const pinned = [gateway.pid, gatewayAuditOff.pid, ...(pgbouncer ? [pgbouncer.pid] : [])].every((pid) => pin(pid, 1));
+      // Every proxy on the same CPU, so the relay's floor is measured under the same conditions as the gateway it is compared with.
+      const proxies = [gateway.pid, gatewayAuditOff.pid, ...(pgbouncer ? [pgbouncer.pid] : []), ...(relay ? [relay.pid] : [])];
+      const pinned = proxies.every((pid) => pin(pid, 1));
       if (pinned) {
         pgbenchWrap = ['taskset', '-c', '0'];
-        notes.push('pinned: pgbench on CPU 0; the gateway and PgBouncer on CPU 1; PostgreSQL unpinned');
+        notes.push('pinned: pgbench on CPU 0; the gateway, PgBouncer and the byte relay on CPU 1; PostgreSQL unpinned');
       } else {
         notes.push('--pin asked for, but taskset failed: nothing is pinned');
       }
@@ -139,6 +155,7 @@ export async function openBenchEnv(opts: BenchOptions, log: (line: string) => vo
       opts,
       db,
       pgbouncer,
+      relay,
       gateway,
       gatewayAuditOff,
       pgbenchWrap,
@@ -146,6 +163,7 @@ export async function openBenchEnv(opts: BenchOptions, log: (line: string) => vo
       direct: (role) => ({ label: 'direct', ...POSTGRES, database: db.name, user: role === 'read' ? db.readUser : db.writeUser }),
       pgbouncerSession: (role) =>
         pgbouncer && { label: 'pgbouncer', host: '127.0.0.1', port: pgbouncer.port, database: pgbouncer.sessionDb, user: role === 'read' ? db.readUser : db.writeUser },
+      relayed: (role) => relay && { label: 'relay', host: '127.0.0.1', port: relay.port, database: db.name, user: role === 'read' ? db.readUser : db.writeUser },
       airlock(gw, user, o = {}) {
         const resource = o.resource ?? RESOURCE;
         const key = `${gw.pid}/${user}/${resource}`;

@@ -17,9 +17,10 @@ import { runThroughput } from './suites/throughput.js';
 import { checkTargets } from './targets.js';
 
 /**
- * `npm run bench`: the Postgres gateway against a direct connection and
- * PgBouncer, on this machine's PostgreSQL. Prints a table and writes
- * bench/results/latest.json and bench/results/ratios.svg.
+ * `npm run bench`: the Postgres gateway against a direct connection,
+ * PgBouncer and a bare Node.js byte relay, on this machine's PostgreSQL.
+ * Prints a table and writes bench/results/latest.json and
+ * bench/results/ratios.svg.
  */
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -83,7 +84,7 @@ async function main(argv: readonly string[]): Promise<number> {
       cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
       notes: [
         ...env.notes,
-        'pgbench, PostgreSQL, PgBouncer and the gateway share this machine; with few cores they compete for CPU, which weighs on every proxied path',
+        'pgbench, PostgreSQL, PgBouncer, the byte relay and the gateway share this machine; with few cores they compete for CPU, which weighs on every proxied path',
         ...failures.map((f) => `FAILED ${f}`),
       ],
     },

@@ -2,7 +2,7 @@
 
 export interface BenchOptions {
   readonly mode: 'full' | 'quick' | 'smoke';
-  /** Interleaved rounds per comparison (direct, airlock, pgbouncer, direct, …). */
+  /** Interleaved rounds per comparison (direct, airlock, pgbouncer, relay, direct, …). */
   readonly rounds: number;
   /** Seconds per pgbench run. */
   readonly seconds: number;
@@ -15,7 +15,7 @@ export interface BenchOptions {
   readonly scaleSessions: readonly number[];
   /** Folder for latest.json and the chart. */
   readonly outDir: string;
-  /** Pins pgbench to CPU 0 and the gateway to CPU 1 (PostgreSQL floats), when taskset exists. */
+  /** Pins pgbench to CPU 0 and the proxies (gateway, PgBouncer, byte relay) to CPU 1 (PostgreSQL floats), when taskset exists. */
   readonly pin: boolean;
   /** Writes a V8 CPU profile of the gateway process into this folder. */
   readonly cpuProfDir?: string;

@@ -15,7 +15,7 @@ export interface PgbenchRun {
 /**
  * One pgbench run; returns transactions per second excluding connection
  * time. `-n` skips the initial VACUUM (a read role may not run it, and the
- * three paths must do the same work).
+ * paths must all do the same work).
  */
 export function pgbench(e: Endpoint, r: PgbenchRun): Promise<number> {
   const args = ['-n', '-h', e.host, '-p', String(e.port), '-U', e.user, '-c', String(r.clients), '-j', String(Math.min(r.clients, 2))];

@@ -19,10 +19,21 @@ export function renderTable(r: BenchResults): string {
   out.push(`Airlock bench (${m.mode}): ${m.rounds} interleaved round(s) × ${m.secondsPerRun} s, node ${m.node}, ${m.pgbench}, ${m.cpus} × ${m.cpuModel}`);
   for (const n of m.notes) out.push(`note: ${n}`);
   out.push('', 'Throughput (tps median ±half-spread; ratio to direct: median [min–max] of per-round ratios)');
+  // Said once under the heading, so a reader does not take the relay for a product someone might deploy.
+  if (r.throughput.some((t) => t.tps.relay)) out.push('relay = a bare Node.js TCP byte relay in front of PostgreSQL: what one more Node hop costs, before any of Airlock\'s work');
   out.push(
     table(
-      ['workload', 'direct', 'airlock', 'pgbouncer', 'airlock/direct', 'pgbouncer/direct'],
-      r.throughput.map((t) => [t.name, tps(t.tps.direct), tps(t.tps.airlock), tps(t.tps.pgbouncer), ratio(t.ratio.airlock), ratio(t.ratio.pgbouncer)]),
+      ['workload', 'direct', 'airlock', 'pgbouncer', 'relay', 'airlock/direct', 'pgbouncer/direct', 'relay/direct'],
+      r.throughput.map((t) => [
+        t.name,
+        tps(t.tps.direct),
+        tps(t.tps.airlock),
+        tps(t.tps.pgbouncer),
+        tps(t.tps.relay),
+        ratio(t.ratio.airlock),
+        ratio(t.ratio.pgbouncer),
+        ratio(t.ratio.relay),
+      ]),
     ),
   );
   if (r.audit.length > 0) {
@@ -35,7 +46,7 @@ export function renderTable(r: BenchResults): string {
     out.push(
       table(
         ['path', 'round trip', 'added vs direct'],
-        (['direct', 'airlock', 'pgbouncer'] as const).flatMap((p) => {
+        (['direct', 'airlock', 'pgbouncer', 'relay'] as const).flatMap((p) => {
           const added = p === 'direct' ? undefined : l.addedUs[p];
           return l.us[p] ? [[p, q(l.us[p], 'µs'), added ? `${added.p50.toFixed(0)} / ${added.p99.toFixed(0)} µs` : '—']] : [];
         }),

@@ -2,7 +2,8 @@ import type { Summary } from './stats.js';
 
 /** The shape of bench/results/latest.json. Ratios are path ÷ direct, per interleaved round, then summarized. */
 
-export type PathName = 'direct' | 'airlock' | 'pgbouncer';
+/** `relay` is a bare Node.js TCP byte relay (byte-relay.ts): the floor any Node proxy sets, for reading Airlock's ratio against. */
+export type PathName = 'direct' | 'airlock' | 'pgbouncer' | 'relay';
 
 export interface ThroughputResult {
   readonly name: string;

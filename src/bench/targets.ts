@@ -7,10 +7,12 @@ export function checkTargets(r: Omit<BenchResults, 'targets'>): TargetCheck[] {
   for (const t of at8) {
     const a = t.ratio.airlock?.median;
     const b = t.ratio.pgbouncer?.median;
+    // Shown, not judged: the relay is the floor one more Node hop sets here, against which Airlock's own cost is read.
+    const floor = t.ratio.relay?.median;
     if (a === undefined) continue;
     checks.push({
       target: `${t.name}: ≥ 0.85× direct and ≥ PgBouncer`,
-      measured: `×${a.toFixed(2)} (PgBouncer ×${b?.toFixed(2) ?? 'n/a'})`,
+      measured: `×${a.toFixed(2)} (PgBouncer ×${b?.toFixed(2) ?? 'n/a'}, Node byte relay ×${floor?.toFixed(2) ?? 'n/a'})`,
       met: a >= 0.85 && (b === undefined || a >= b),
     });
   }

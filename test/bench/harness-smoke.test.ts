@@ -31,14 +31,23 @@ describe('the benchmark harness', () => {
     const r = await runBench(['--smoke', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Throughput');
+    // The byte relay is the reference every Airlock ratio is read against: its columns must not quietly go missing.
+    expect(r.stdout).toContain('relay/direct');
+    expect(r.stdout).toMatch(/^relay\s+\d/m);
     expect(r.stdout).toContain('Targets (issue 5)');
 
     const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResults;
     expect(results.meta.mode).toBe('smoke');
     expect(results.throughput.map((t) => t.script)).toEqual(['select-only', 'select-only', 'tpcb']);
-    for (const t of results.throughput) expect(t.ratio.airlock?.median).toBeGreaterThan(0);
+    for (const t of results.throughput) {
+      expect(t.ratio.airlock?.median).toBeGreaterThan(0);
+      expect(t.tps.relay?.median, `relay tps for ${t.name}`).toBeGreaterThan(0);
+      expect(t.ratio.relay?.median, `relay ratio for ${t.name}`).toBeGreaterThan(0);
+    }
     expect(results.audit).toHaveLength(2);
     expect(results.latency?.us.airlock?.n).toBeGreaterThan(0);
+    expect(results.latency?.us.relay?.n).toBeGreaterThan(0);
+    expect(results.latency?.addedUs.relay).toBeDefined();
     expect(results.connect?.ms.airlock?.n).toBeGreaterThan(0);
     // Every session is cut, however long it took.
     expect(results.revoke?.cut).toBe(results.revoke?.sessions);
@@ -47,6 +56,9 @@ describe('the benchmark harness', () => {
 
     const svg = readFileSync(join(out, 'ratios.svg'), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('Node byte relay ÷ direct');
+    // The relay's colour appears once in the legend; more than once means relay bars were drawn.
+    expect(svg.split('fill="#f59e0b"').length - 1).toBeGreaterThan(1);
     expect(existsSync(join(out, 'latest.json'))).toBe(true);
   });
 });

@@ -12,7 +12,8 @@ import { paths } from './throughput.js';
  * connection; direct and PgBouncer use trust auth here.
  */
 export async function runConnect(env: BenchEnv, log: (line: string) => void): Promise<ConnectResult> {
-  const targets = await paths(env, 'read');
+  // Not through the byte relay: it is a reference for what moving bytes through one more Node hop costs, which throughput and latency measure; it has no sign-in of its own to time.
+  const targets = (await paths(env, 'read')).filter(([name]) => name !== 'relay');
   const samples = new Map<PathName, number[]>(targets.map(([n]) => [n, []]));
   for (let i = 0; i < env.opts.connectSamples + 2; i++) {
     for (const [name, endpoint] of targets) {

@@ -48,10 +48,11 @@ export async function runLatency(env: BenchEnv, log: (line: string) => void): Pr
   const us: LatencyResult['us'] = {};
   for (const [name] of targets) us[name] = quantiles(samples.get(name)!);
   const addedUs: LatencyResult['addedUs'] = {};
-  for (const name of ['airlock', 'pgbouncer'] as const) {
+  for (const name of ['airlock', 'pgbouncer', 'relay'] as const) {
     const q = us[name];
     if (q) addedUs[name] = { p50: q.p50 - us.direct!.p50, p99: q.p99 - us.direct!.p99 };
   }
-  log(`  SELECT 1: direct p50 ${us.direct!.p50.toFixed(0)} µs; airlock adds p50 ${addedUs.airlock!.p50.toFixed(0)} µs, p99 ${addedUs.airlock!.p99.toFixed(0)} µs`);
+  const relay = addedUs.relay ? `; the byte relay adds p50 ${addedUs.relay.p50.toFixed(0)} µs` : '';
+  log(`  SELECT 1: direct p50 ${us.direct!.p50.toFixed(0)} µs; airlock adds p50 ${addedUs.airlock!.p50.toFixed(0)} µs, p99 ${addedUs.airlock!.p99.toFixed(0)} µs${relay}`);
   return { us, addedUs };
 }

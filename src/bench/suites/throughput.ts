@@ -6,9 +6,9 @@ import { summarize } from '../stats.js';
 
 /**
  * pgbench through each path, interleaved: every round runs direct, then
- * Airlock, then PgBouncer, so a drift of the machine (another process, a
- * checkpoint) lands on all three. A ratio is taken within each round and the
- * rounds' ratios are summarized.
+ * Airlock, then PgBouncer, then the byte relay, so a drift of the machine
+ * (another process, a checkpoint) lands on all of them. A ratio is taken
+ * within each round and the rounds' ratios are summarized.
  */
 
 export interface Comparison {
@@ -37,6 +37,8 @@ export async function paths(env: BenchEnv, role: Role): Promise<[PathName, Endpo
   ];
   const bouncer = env.pgbouncerSession(role);
   if (bouncer) out.push(['pgbouncer', bouncer]);
+  const relayed = env.relayed(role);
+  if (relayed) out.push(['relay', relayed]);
   return out;
 }
 
@@ -78,8 +80,8 @@ export async function runThroughput(env: BenchEnv, log: (line: string) => void):
       if (name !== 'direct') ratio[name] = summarize(ratios(samples, name, 'direct'));
     }
     results.push({ name: cmp.name, script: cmp.run.script, protocol: cmp.run.protocol, clients: cmp.run.clients, tps, ratio });
-    const r = (p: 'airlock' | 'pgbouncer') => (ratio[p] ? ratio[p].median.toFixed(2) : 'n/a');
-    log(`  ${cmp.name.padEnd(28)} direct ${tps.direct!.median.toFixed(0).padStart(6)} tps   airlock ×${r('airlock')}   pgbouncer ×${r('pgbouncer')}`);
+    const r = (p: Exclude<PathName, 'direct'>) => (ratio[p] ? ratio[p].median.toFixed(2) : 'n/a');
+    log(`  ${cmp.name.padEnd(28)} direct ${tps.direct!.median.toFixed(0).padStart(6)} tps   airlock ×${r('airlock')}   pgbouncer ×${r('pgbouncer')}   relay ×${r('relay')}`);
   }
   return results;
 }
