@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SqlScope } from '../../src/gateway/postgres/backend.js';
-import { checkSql, clearSqlDecisionCache, loadSqlParser } from '../../src/gateway/postgres/sql/check.js';
+import { CatalogFacts, checkSql, clearSqlDecisionCache, loadSqlParser } from '../../src/gateway/postgres/sql/check.js';
 import { sqlParserRestarts } from '../../src/gateway/postgres/sql/parse.js';
 
 /**
@@ -13,7 +13,7 @@ import { sqlParserRestarts } from '../../src/gateway/postgres/sql/parse.js';
  */
 
 const scope: SqlScope = { resource: 'orders-db', role: 'read', allow: ['read'] };
-const opts = { searchPath: ['public'] };
+const opts = { searchPath: ['public'], catalog: CatalogFacts.NONE };
 const bomb = (i: number) => `select 1${'+1'.repeat(20_000)}${' '.repeat(i)}`;
 
 beforeAll(async () => {

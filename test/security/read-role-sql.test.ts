@@ -1,6 +1,8 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorOf } from '../gateway/postgres/raw-client.js';
 import { errorOfQuery, startAirlock, type Airlock } from './support.js';
+import * as w from './wire.js';
 
 /**
  * A hostile insider with a `read` grant whose upstream credential is the
@@ -179,5 +181,81 @@ describe('a read role (superuser credential) cannot change data or state, or rea
       found = events.some((e) => e.details.text === marker);
     }
     expect(found).toBe(true);
+  });
+});
+
+// User code that already exists in the production database: the attacker did not create it,
+// and cannot call it by name through the gateway (`select leak(o)` is refused as an unknown function).
+const EXISTING_USER_CODE = `
+create view public.token_view as select * from public.payment_tokens;
+create view public.orders_view as select id, status from public.orders;
+create function public.leak(o public.orders) returns text language sql as 'select token from public.payment_tokens limit 1';
+create function public.stamp(t text) returns boolean language plpgsql as $$
+  begin perform pg_catalog.set_config('application_name', 'pwned-by-' || t, false); return true; end $$;
+create domain public.checked_text as text check (public.stamp(value));
+create type public.wrap as (t text);
+create function public.wrap_eq(a public.wrap, b int) returns boolean language plpgsql as $$
+  begin perform pg_catalog.set_config('application_name', 'pwned-by-operator', false); return true; end $$;
+create operator public.= (leftarg = public.wrap, rightarg = int, function = public.wrap_eq);
+`;
+
+describe('user code already in the database runs only when the role could call it by name (F1, F2)', () => {
+  let coded: Airlock;
+  let m: pg.Client;
+
+  beforeAll(async () => {
+    coded = await startAirlock({ extraSchema: EXISTING_USER_CODE });
+    m = await coded.pg(await coded.grant('mallory', 'read'));
+  });
+
+  afterAll(async () => {
+    await m?.end().catch(() => undefined);
+    await coded?.stop();
+  });
+
+  const appName = async () => (await m.query('show application_name')).rows[0].application_name as string;
+
+  it('F1: refuses attribute notation `o.leak`, which calls leak(o) and reads the denied payment_tokens', async () => {
+    expect(await errorOfQuery(m, 'select leak(o) from orders o')).toMatch(/^airlock: /);
+    expect(await errorOfQuery(m, 'select o.leak from orders o limit 1')).toMatch(/^airlock: .*function public\.leak\(\) through attribute notation/);
+    expect(await errorOfQuery(m, 'select (o).leak from orders o limit 1')).toMatch(/^airlock: .*function public\.leak\(\) through attribute notation/);
+  });
+
+  it('F1: refuses a built-in the allow-list does not trust, reached by attribute notation (the credential is a superuser)', async () => {
+    expect(await errorOfQuery(m, "select ('/etc/hostname'::text).pg_read_file")).toMatch(/^airlock: .*function pg_read_file\(\) through attribute notation/);
+  });
+
+  it('F1: refuses a cast to a domain whose CHECK calls a user function (here: set_config)', async () => {
+    expect(await errorOfQuery(m, "select 'x'::checked_text")).toMatch(/^airlock: .*type public\.checked_text \(its constraint calls public\.stamp\(\)\)/);
+    expect(await appName()).not.toMatch(/pwned/);
+  });
+
+  it('F1: refuses a built-in-looking operator (=) bound to a user function, over both query protocols', async () => {
+    expect(await errorOfQuery(m, "select row('a')::wrap = 1")).toMatch(/^airlock: .*operator = here: user code defines it/);
+    expect(await appName()).not.toMatch(/pwned/);
+    // The extended protocol lets the client declare $1 as public.wrap: a parameter counts as a value of the type.
+    const wrapOid = Number((await coded.admin("select 'public.wrap'::regtype::oid as oid")).rows[0].oid);
+    const c = await coded.raw(await coded.grant('mallory', 'read'));
+    const paramTypes = Buffer.alloc(6);
+    paramTypes.writeInt16BE(1, 0);
+    paramTypes.writeInt32BE(wrapOid, 2);
+    c.socket.write(Buffer.concat([w.raw('P', Buffer.from('\0select $1 = 1\0'), paramTypes), w.sync()]));
+    expect(errorOf(await c.untilReady())?.message).toMatch(/^airlock: .*a parameter/);
+    c.socket.destroy();
+  });
+
+  it('F2: refuses a view whose definition reads the denied public.payment_tokens', async () => {
+    expect(await errorOfQuery(m, 'select * from payment_tokens')).toMatch(/^airlock: /);
+    expect(await errorOfQuery(m, 'select token from token_view')).toBe(
+      'airlock: role "read" on orders-db does not allow table public.payment_tokens (read by view public.token_view)',
+    );
+  });
+
+  it('still answers ordinary reads in that database: =, joins, field references, built-in casts, views of allowed tables', async () => {
+    expect((await m.query('select count(*)::int as n from orders o where o.id = 5')).rows[0].n).toBe(1);
+    expect((await m.query('select count(*)::int as n from orders a join orders b on b.id = a.id where a.status = $1', ['paid'])).rows[0].n).toBe(50);
+    expect((await m.query("select o.id, '1'::int as one, now()::date is not null as d from orders o where o.id in (1, 2) order by o.id")).rows).toHaveLength(2);
+    expect((await m.query('select count(*)::int as n from orders_view where id between 1 and 10')).rows[0].n).toBe(10);
+    expect(await appName()).not.toMatch(/pwned/);
   });
 });

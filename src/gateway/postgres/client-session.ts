@@ -249,7 +249,7 @@ export class ClientSession {
       return this.auditFailed();
     }
     if (queued) {
-      // A backend that answers with a promise gets one retry, in order with the records before it.
+      // A backend that answers with a promise: each record is started at once (so in order); one that fails is retried once, after the records before it have settled.
       const wrote = queued.then(
         () => true,
         () => false,

@@ -1,4 +1,5 @@
 import type { SqlScope } from './backend.js';
+import type { CatalogFacts } from './sql/catalog-facts.js';
 import type { SqlCheckOptions, SqlDecision } from './sql/check.js';
 
 /** The classifier's signature; injected so the gateway can be tested apart from it. */
@@ -8,28 +9,36 @@ export type CheckSqlNow = (sql: string, scope: SqlScope, opts: SqlCheckOptions) 
 
 const CACHE_LIMIT = 512;
 
+/** What the session learned from its upstream at startup (upstream.ts). */
+export interface SessionUpstream {
+  readonly searchPath: readonly string[];
+  /** The database's user-code facts, read once per session; fixed for its lifetime. */
+  readonly catalog: CatalogFacts;
+}
+
 /**
  * Per-session memo of classifier decisions. A decision depends only on the
- * text, the scope (fixed for a session) and the search path, so drivers that
- * re-Parse the same text on every call (pgbench -M extended, most ORMs) pay
- * for classification once.
+ * text, the scope and the catalog facts (both fixed for a session) and the
+ * search path, so drivers that re-Parse the same text on every call
+ * (pgbench -M extended, most ORMs) pay for classification once.
  */
 export class StatementCheck {
   private readonly decisions = new Map<string, SqlDecision>();
-  private searchPath: readonly string[];
+  private opts: SqlCheckOptions;
 
   constructor(
     private readonly checkSql: CheckSql,
     private readonly scope: SqlScope,
-    searchPath: readonly string[],
+    upstream: SessionUpstream,
     private readonly checkSqlNow?: CheckSqlNow,
   ) {
-    this.searchPath = searchPath;
+    // One options object until the search_path changes: the classifier keys its caches on the array's identity.
+    this.opts = { searchPath: upstream.searchPath, catalog: upstream.catalog };
   }
 
   setSearchPath(searchPath: readonly string[]): void {
-    if (searchPath.join('\0') === this.searchPath.join('\0')) return;
-    this.searchPath = searchPath;
+    if (searchPath.join('\0') === this.opts.searchPath.join('\0')) return;
+    this.opts = { searchPath, catalog: this.opts.catalog };
     this.decisions.clear();
   }
 
@@ -45,7 +54,7 @@ export class StatementCheck {
     if (!this.checkSqlNow) return null;
     let decision: SqlDecision | null;
     try {
-      decision = this.checkSqlNow(sql, this.scope, { searchPath: this.searchPath });
+      decision = this.checkSqlNow(sql, this.scope, this.opts);
     } catch {
       return { allowed: false, reason: 'airlock: the statement could not be checked, so it was not run' };
     }
@@ -62,14 +71,14 @@ export class StatementCheck {
   async decide(sql: string): Promise<SqlDecision> {
     const cached = this.decisions.get(sql);
     if (cached) return cached;
-    const path = this.searchPath;
+    const opts = this.opts;
     let decision: SqlDecision;
     try {
-      decision = await this.checkSql(sql, this.scope, { searchPath: path });
+      decision = await this.checkSql(sql, this.scope, opts);
     } catch {
       return { allowed: false, reason: 'airlock: the statement could not be checked, so it was not run' };
     }
-    if (path === this.searchPath) this.remember(sql, decision);
+    if (opts === this.opts) this.remember(sql, decision);
     return decision;
   }
 }

@@ -9,6 +9,8 @@ import { SocketPuller } from './protocol/socket-puller.js';
 import * as msg from './protocol/messages.js';
 import { parseTextArray } from './protocol/text-array.js';
 import { ScramClient } from './scram-client.js';
+import { type CatalogFacts, CatalogFormatError, catalogFromParts } from './sql/catalog-facts.js';
+import { CATALOG_QUERY } from './sql/catalog-query.js';
 
 /**
  * Opens the upstream connection with a role's real credential and runs it up
@@ -33,6 +35,8 @@ export interface UpstreamConnection {
   readonly key: { readonly pid: number; readonly secret: number };
   readonly txStatus: number;
   readonly searchPath: string[];
+  /** What the SQL policy must know about this database's user code (sql/catalog-facts.ts). */
+  readonly catalog: CatalogFacts;
   /** Bytes read past the startup exchange, to be handled by the session. */
   readonly rest: Buffer;
 }
@@ -166,9 +170,12 @@ async function startup(socket: net.Socket, target: UpstreamTarget, opts: Upstrea
     else if (frame.type === Backend.ErrorResponse) throw startupRefused(frame.body, opts);
     else if (frame.type === Backend.ReadyForQuery) break;
   }
-  const { searchPath, txStatus } = await readSearchPath(socket, puller, opts);
+  // Both internal queries go out at once: one round trip before the relay starts.
+  socket.write(Buffer.concat([msg.query(SEARCH_PATH_QUERY), msg.query(CATALOG_QUERY)]));
+  const { searchPath } = await readSearchPath(puller, opts);
+  const { catalog, txStatus } = await readCatalog(puller, opts);
   const rest = puller.detach();
-  return { socket, parameterStatus, key, txStatus, searchPath, rest };
+  return { socket, parameterStatus, key, txStatus, searchPath, catalog, rest };
 }
 
 async function authenticate(socket: net.Socket, puller: SocketPuller, target: UpstreamTarget, opts: UpstreamOptions): Promise<void> {
@@ -224,8 +231,7 @@ async function authenticate(socket: net.Socket, puller: SocketPuller, target: Up
 /** The upstream's effective search path, so the SQL check resolves unqualified names as the server will. */
 export const SEARCH_PATH_QUERY = 'select pg_catalog.current_schemas(true)';
 
-async function readSearchPath(socket: net.Socket, puller: SocketPuller, opts: UpstreamOptions): Promise<{ searchPath: string[]; txStatus: number }> {
-  socket.write(msg.query(SEARCH_PATH_QUERY));
+async function readSearchPath(puller: SocketPuller, opts: UpstreamOptions): Promise<{ searchPath: string[]; txStatus: number }> {
   let searchPath: string[] = [];
   for (;;) {
     const frame = await puller.next();
@@ -233,6 +239,48 @@ async function readSearchPath(socket: net.Socket, puller: SocketPuller, opts: Up
     else if (frame.type === Backend.ErrorResponse) throw startupRefused(frame.body, opts);
     else if (frame.type === Backend.ReadyForQuery) return { searchPath, txStatus: frame.body[0] ?? 0x49 };
   }
+}
+
+/**
+ * The catalog facts, or an error that refuses the session: without them the
+ * policy cannot see user code reached through attribute notation, operators,
+ * casts or views, so it must not run on guesswork (fail closed).
+ */
+async function readCatalog(puller: SocketPuller, opts: UpstreamOptions): Promise<{ catalog: CatalogFacts; txStatus: number }> {
+  const parts: string[] = [];
+  let failed: PgGatewayError | undefined;
+  for (;;) {
+    const frame = await puller.next();
+    if (frame.type === Backend.DataRow) {
+      const text = firstColumn(frame.body);
+      if (text === undefined) failed ??= catalogUnreadable(opts, 'it returned an empty answer');
+      else parts.push(text);
+    } else if (frame.type === Backend.ErrorResponse) {
+      failed ??= catalogUnreadable(opts, `it answered with SQLSTATE ${msg.parseErrorFields(frame.body).sqlstate || 'unknown'}`);
+    } else if (frame.type === Backend.ReadyForQuery) {
+      if (failed !== undefined) throw failed;
+      try {
+        return { catalog: catalogFromParts(parts), txStatus: frame.body[0] ?? 0x49 };
+      } catch (err) {
+        if (err instanceof CatalogFormatError) throw catalogUnreadable(opts, err.message);
+        throw err;
+      }
+    }
+  }
+}
+
+const catalogUnreadable = (opts: UpstreamOptions, why: string) =>
+  new PgGatewayError(
+    'upstream_protocol',
+    `airlock: the gateway could not read the ${opts.resource} upstream's catalog, which the SQL policy needs to check statements for role ${opts.role} (${why}); the session was not opened`,
+  );
+
+/** The text of a DataRow's first column; undefined when it is NULL or the row is malformed. */
+function firstColumn(body: Buffer): string | undefined {
+  if (body.length < 6 || body.readInt16BE(0) < 1) return undefined;
+  const len = body.readInt32BE(2);
+  if (len < 0 || 6 + len > body.length) return undefined;
+  return body.toString('utf8', 6, 6 + len);
 }
 
 export function searchPathFromDataRow(body: Buffer): string[] {

@@ -1,13 +1,16 @@
 import type { SqlScope, StatementClass } from '../backend.js';
-import { Facts, type Need, SEARCH_PATH_CHANGE } from './facts.js';
+import type { CatalogFacts } from './catalog-facts.js';
+import { Facts, type Need, SEARCH_PATH_CHANGE, type TypedOperatorUse, type ValueSources } from './facts.js';
+import { classifyFunction } from './functions-allowed.js';
 import { literalShape } from './literal-shape.js';
 import { Lru } from './lru.js';
 import { type AstNode, isSqlParserReady, loadSqlParser, parseStatements } from './parse.js';
-import { compileTables, hasTableRestrictions, refusedRelation } from './relations.js';
+import { type CompiledTables, candidateSchemas, compileTables, displayName, hasTableRestrictions, refusedRelation } from './relations.js';
 import { classifyStatement } from './statement-class.js';
-import { NestingTooDeep, QueryWalker } from './walk.js';
+import { NestingTooDeep, QueryWalker, describeTyped } from './walk.js';
 
 export { loadSqlParser } from './parse.js';
+export { CatalogFacts, catalogFromText } from './catalog-facts.js';
 
 export type SqlDecision =
   | {
@@ -24,6 +27,12 @@ export interface SqlCheckOptions {
   readonly searchPath: readonly string[];
   /** The upstream user name, which `$user` in the search_path stands for. */
   readonly user?: string;
+  /**
+   * What the upstream's catalog says about user code the text does not name
+   * (catalog-facts.ts). The gateway reads it per session; `CatalogFacts.NONE`
+   * is for callers without an upstream.
+   */
+  readonly catalog: CatalogFacts;
 }
 
 /** A role that may only read: the proxy can additionally force its transactions READ ONLY. */
@@ -96,7 +105,8 @@ export function checkSqlNow(sql: string, scope: SqlScope, opts: SqlCheckOptions)
 /** As `checkSql`, for the hot path once `loadSqlParser()` has resolved. */
 export function checkSqlSync(sql: string, scope: SqlScope, opts: SqlCheckOptions): SqlDecision {
   if (sql.length > CACHE_MAX_SQL_LENGTH) return decide(sql, scope, opts).decision;
-  const key = `${scopeKey(scope)}\u0000${pathKey(opts.searchPath)}\u0000${JSON.stringify(opts.user ?? null)}\u0000${sql}`;
+  // The fingerprint is base64url, so it cannot contain the separator either.
+  const key = `${scopeKey(scope)}\u0000${pathKey(opts.searchPath)}\u0000${JSON.stringify(opts.user ?? null)}\u0000${opts.catalog.fingerprint}\u0000${sql}`;
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   const shape = literalShape(sql);
@@ -143,9 +153,121 @@ function decide(sql: string, scope: SqlScope, opts: SqlCheckOptions): { decision
   return { decision: judge(parsed.statements, scope, opts), cacheable: true };
 }
 
+/** A relation reached through a view, with the view that reads it, for the message. */
+interface IndirectRead {
+  readonly schema: string;
+  readonly name: string;
+  readonly via: string;
+}
+
+/**
+ * What the views (and tables with row-security policies) a statement
+ * queries run and read, transitively: their functions, operators and types
+ * become needs as if written out, and what they read is returned, to be
+ * held to the role's tables like a relation named in the text.
+ */
+function throughCode(facts: Facts, opts: SqlCheckOptions): IndirectRead[] {
+  const { catalog } = opts;
+  const reads: IndirectRead[] = [];
+  const seen = new Set<string>();
+  const visit = (schema: string, name: string): void => {
+    const code = catalog.relationCode(schema, name);
+    const key = `${schema}\u0000${name}`;
+    if (code === undefined || seen.has(key)) return;
+    seen.add(key);
+    const by = `${code.kind} ${code.display}`;
+    for (const [s, n, user] of code.calls) {
+      if (user) {
+        facts.opaqueNeed('admin', `function ${displayName(s, n)}() (run by ${by})`);
+        continue;
+      }
+      const verdict = classifyFunction([n]);
+      if (!verdict.known) facts.opaqueNeed(verdict.cls, `function ${verdict.display}() (run by ${by})`);
+      else if (verdict.cls !== 'read') facts.need(verdict.cls, `function ${verdict.display}() (run by ${by})`);
+    }
+    for (const op of code.operators) facts.opaqueNeed('admin', `operator ${op} (run by ${by})`);
+    for (const t of code.types) facts.opaqueNeed('admin', `type ${t.display} (${t.why}; used by ${by})`);
+    for (const [s, n] of code.reads) {
+      reads.push({ schema: s, name: n, via: by });
+      visit(s, n);
+    }
+  };
+  for (const ref of facts.queried) {
+    const schemas = ref.schema !== undefined ? [ref.schema] : candidateSchemas(ref.name, opts.searchPath, opts.user);
+    for (const schema of schemas) visit(schema, ref.name);
+  }
+  return reads;
+}
+
+/** The first value in `v` that may be of a user-defined type, as described in the message. */
+function sourceIn(v: ValueSources, facts: Facts): string | undefined {
+  if (v.typed !== undefined) return v.typed;
+  const wholeRow = v.bare.find((n) => facts.rangeNames.has(n));
+  if (wholeRow !== undefined) return `the whole-row value ${wholeRow}`;
+  if (facts.typedRelation !== undefined && facts.columnAliases) {
+    return `columns renamed by an alias list (${facts.typedRelation} has a column of such a type)`;
+  }
+  return undefined;
+}
+
+/**
+ * What at one side of a written-out operator lets `use` be chosen: '' when
+ * that side needs nothing, undefined when nothing there can. An untyped
+ * literal takes the type of the other side when that side may be of the
+ * user type (PostgreSQL's exact-match rule), or whenever `unknownReaches`.
+ */
+function sideReaches(side: TypedOperatorUse['left'], own: string | undefined, v: ValueSources, other: string | undefined, use: TypedOperatorUse): string | undefined {
+  if (side !== 'user') return '';
+  if (own !== undefined) return own;
+  if (v.untyped && (use.unknownReaches || other !== undefined)) return 'an untyped literal';
+  return undefined;
+}
+
+/**
+ * A user operator or cast that only runs on a user-defined type, with a
+ * value that may be one where it would be applied: for a written-out
+ * operator, in the operand at each user-typed side; for implicit uses and
+ * casts, anywhere in the statement.
+ */
+function typedUseRefusal(facts: Facts, catalog: CatalogFacts): string | undefined {
+  for (const t of facts.typedOperands) {
+    const reaching: TypedOperatorUse[] = [];
+    let source = '';
+    const leftSource = sourceIn(t.left, facts);
+    const rightSource = sourceIn(t.right, facts);
+    for (const use of t.uses) {
+      const l = sideReaches(use.left, leftSource, t.left, rightSource, use);
+      const r = sideReaches(use.right, rightSource, t.right, leftSource, use);
+      if (l === undefined || r === undefined) continue;
+      reaching.push(use);
+      // Name the value that carries the type rather than the literal that follows it.
+      source ||= l === 'an untyped literal' ? r || l : l || r;
+    }
+    if (reaching.length > 0) return `operator ${t.op} here: ${describeTyped(reaching)}, and its operand has ${source}, which may be of that type`;
+  }
+  if (catalog.implicitCast !== undefined) {
+    const source = sourceIn(facts.values, facts);
+    if (source !== undefined) return `${catalog.implicitCast} here: PostgreSQL applies it without being asked, and this statement has ${source}, which may be of that type`;
+  }
+  const use = facts.typedUses[0];
+  if (use === undefined) return undefined;
+  let source = sourceIn(facts.values, facts);
+  if (source === undefined && facts.untypedReaches && facts.values.untyped) source = 'an untyped literal';
+  if (source === undefined) return undefined;
+  return `${use}, and this statement has ${source}, which may be of that type`;
+}
+
+function refusedIndirect(tables: CompiledTables, reads: readonly IndirectRead[]): string | undefined {
+  for (const r of reads) {
+    const refused = refusedRelation(tables, { schema: r.schema, name: r.name }, [], undefined);
+    if (refused !== undefined) return `table ${refused} (read by ${r.via})`;
+  }
+  return undefined;
+}
+
 function judge(statements: readonly AstNode[], scope: SqlScope, opts: SqlCheckOptions): SqlDecision {
   const facts = new Facts();
-  const walker = new QueryWalker(facts);
+  const walker = new QueryWalker(facts, { catalog: opts.catalog, searchPath: opts.searchPath, user: opts.user });
   try {
     for (const stmt of statements) facts.tags.push(classifyStatement(stmt, facts, walker));
   } catch (err) {
@@ -154,6 +276,9 @@ function judge(statements: readonly AstNode[], scope: SqlScope, opts: SqlCheckOp
     if (err instanceof RangeError) return { allowed: false, reason: 'airlock: the statement is nested too deeply to check' };
     throw err;
   }
+  const indirect = throughCode(facts, opts);
+  const typed = typedUseRefusal(facts, opts.catalog);
+  if (typed !== undefined) facts.opaqueNeed('admin', typed);
   const allowed = new Set(scope.allow);
   for (const need of facts.needs) {
     if (!allowed.has(need.cls)) return refuse(scope, describeNeed(need));
@@ -169,6 +294,8 @@ function judge(statements: readonly AstNode[], scope: SqlScope, opts: SqlCheckOp
     const refused = refusedRelation(tables, ref, opts.searchPath, opts.user);
     if (refused !== undefined) return refuse(scope, `table ${refused}`);
   }
+  const refusedThrough = refusedIndirect(tables, indirect);
+  if (refusedThrough !== undefined) return refuse(scope, refusedThrough);
   const classes = [...new Set(facts.needs.map((n) => n.cls))];
   return { allowed: true, tags: facts.tags, classes };
 }

@@ -24,9 +24,40 @@ export interface RelationRef {
 
 export const SEARCH_PATH_CHANGE = 'changing search_path';
 
+/** Values that may be of a user-defined type, in a statement or in one operand. */
+export class ValueSources {
+  /** The first value that may be of such a type: a column of one, a cast to one, a row, a parameter. */
+  typed: string | undefined;
+  /** A string literal or NULL: its type is decided by what it meets. */
+  untyped = false;
+  /** Single-name column references: a whole-row value when they name a FROM item. */
+  readonly bare: string[] = [];
+}
+
+/** Which side of a user operator needs a user-defined type. */
+export type OperatorSide = 'none' | 'user' | 'builtin';
+
+export interface TypedOperatorUse {
+  readonly display: string;
+  readonly left: OperatorSide;
+  readonly right: OperatorSide;
+  /** An untyped literal at a user-type side may resolve to it. */
+  readonly unknownReaches: boolean;
+}
+
+export interface TypedOperand {
+  /** The operator as written, `=`. */
+  readonly op: string;
+  readonly uses: readonly TypedOperatorUse[];
+  readonly left: ValueSources;
+  readonly right: ValueSources;
+}
+
 export class Facts {
   readonly needs: Need[] = [];
   readonly relations: RelationRef[] = [];
+  /** The relations queries and DML read or write (not those DDL names): what a view behind one reads counts too. */
+  readonly queried: RelationRef[] = [];
   /**
    * Constructs whose table access cannot be seen in the statement text
    * (DO blocks, unknown functions, COPY … PROGRAM). A role with table
@@ -35,6 +66,25 @@ export class Facts {
   readonly opaque: string[] = [];
   /** Command tags of the top-level statements, for the audit record. */
   readonly tags: string[] = [];
+  /**
+   * Operators and casts written by user code that only run on a value of a
+   * user-defined type (catalog-facts.ts, "typed"), and the values in the
+   * statement that may be of such a type. The decision needs both: for an
+   * operator written out (`a = b`) the value must be in the operand at the
+   * user type's side; for implicit uses (CASE x WHEN, JOIN USING, IN
+   * (SELECT …)) and casts, anywhere in the statement.
+   */
+  readonly typedOperands: TypedOperand[] = [];
+  readonly typedUses: string[] = [];
+  /** An implicit typed use that an untyped literal can also reach. */
+  untypedReaches = false;
+  /** Every value source in the statement. */
+  readonly values = new ValueSources();
+  /** Names of FROM items (tables, aliases, functions, CTEs). */
+  readonly rangeNames = new Set<string>();
+  /** A relation with a column of such a type; a source only when columns are renamed (`AS s(a, b)`, `WITH c(a) AS`). */
+  typedRelation: string | undefined;
+  columnAliases = false;
 
   need(cls: StatementClass, what: string, kind: NeedKind = 'statement'): void {
     this.needs.push({ cls, kind, what });

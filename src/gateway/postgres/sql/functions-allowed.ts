@@ -68,7 +68,7 @@ const READ_FUNCTIONS: ReadonlySet<string> = new Set([
   // network and geometry
   ...words(`host hostmask masklen netmask network set_masklen abbrev broadcast family inet_merge
     inet_same_family macaddr8_set7bit area center diameter height width npoints radius point box circle
-    line lseg path polygon bound_box isclosed isopen pclose popen`),
+    line lseg path polygon bound_box isclosed isopen pclose popen diagonal ishorizontal isvertical`),
   // text search (not ts_stat/ts_rewrite: they take a query as text)
   ...words(`to_tsvector to_tsquery plainto_tsquery phraseto_tsquery websearch_to_tsquery json_to_tsvector
     jsonb_to_tsvector ts_rank ts_rank_cd ts_headline setweight strip numnode querytree tsvector_to_array
@@ -76,10 +76,10 @@ const READ_FUNCTIONS: ReadonlySet<string> = new Set([
   // xml (not query_to_xml/table_to_xml/cursor_to_xml/*_to_xml*: they run SQL or read whole schemas)
   ...words(`xmlcomment xmltext xpath xpath_exists xml_is_well_formed xml_is_well_formed_document
     xml_is_well_formed_content`),
-  // function-style casts
+  // function-style casts (regclass: a name lookup, like to_regclass)
   ...words(`text int2 int4 int8 integer smallint bigint numeric float4 float8 bool boolean date time timetz
-    timestamp timestamptz interval varchar bpchar char name oid bytea inet cidr macaddr uuid json jsonb xml
-    money bit varbit`),
+    timestamp timestamptz interval varchar bpchar char name oid bytea inet cidr macaddr macaddr8 uuid json jsonb xml
+    money bit varbit xid regclass`),
   // session and server information
   ...words(`current_database current_query current_schema current_schemas current_user current_role
     session_user user system_user inet_client_addr inet_client_port inet_server_addr inet_server_port

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlScope } from '../../../../src/gateway/postgres/backend.js';
-import { checkSql } from '../../../../src/gateway/postgres/sql/check.js';
+import { CatalogFacts, type SqlCheckOptions, checkSql } from '../../../../src/gateway/postgres/sql/check.js';
 import { ANALYTICS_QUERIES, PG17_QUERIES, PSQL_DESCRIBE_QUERIES, QUERY_PARAMS } from './analytics-queries.js';
-import { READ } from './helpers.js';
+import { READ, loadCatalog } from './helpers.js';
 
 /**
  * Proof against the real server that what the policy lets a read role run is
@@ -18,6 +18,8 @@ const schema = `airlock_sql_${randomBytes(6).toString('hex')}`;
 const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: process.env['PGUSER'] ?? 'postgres', database: 'test' });
 const scope: SqlScope = { ...READ, tables: [`${schema}.*`] };
 let serverVersion = 0;
+/** The real database's catalog facts, as a gateway session on it would have them. */
+let opts: SqlCheckOptions = { searchPath: ['pg_catalog', schema], catalog: CatalogFacts.NONE };
 
 async function runReadOnly(sql: string, params: readonly unknown[] = []): Promise<void> {
   await client.query('BEGIN READ ONLY');
@@ -30,7 +32,7 @@ async function runReadOnly(sql: string, params: readonly unknown[] = []): Promis
 }
 
 async function allowedThenRun(sql: string): Promise<void> {
-  const d = await checkSql(sql, scope, { searchPath: ['pg_catalog', schema] });
+  const d = await checkSql(sql, scope, opts);
   if (!d.allowed) expect.fail(`policy refused a read: ${d.reason}\n  sql: ${sql}`);
   await runReadOnly(sql, QUERY_PARAMS[sql]);
 }
@@ -52,6 +54,7 @@ beforeAll(async () => {
     ANALYZE customers; ANALYZE orders; ANALYZE order_items;
   `);
   await client.query('RESET search_path');
+  opts = { searchPath: ['pg_catalog', schema], catalog: await loadCatalog(client) };
 });
 
 afterAll(async () => {
@@ -67,7 +70,7 @@ describe('statements the policy allows a read role really are reads on PostgreSQ
   it('the PostgreSQL 17 SQL/JSON queries too, where the server has them', async () => {
     for (const sql of PG17_QUERIES) {
       if (serverVersion >= 170000) await allowedThenRun(sql);
-      else expect((await checkSql(sql, scope, { searchPath: ['pg_catalog', schema] })).allowed).toBe(true);
+      else expect((await checkSql(sql, scope, opts)).allowed).toBe(true);
     }
   });
 
@@ -87,7 +90,7 @@ describe('statements the policy allows a read role really are reads on PostgreSQ
     ];
     for (const sql of session) await allowedThenRun(sql);
     for (const sql of ['DECLARE c CURSOR FOR SELECT * FROM orders', 'FETCH 2 FROM c', 'MOVE NEXT IN c', 'CLOSE c']) {
-      expect((await checkSql(sql, scope, { searchPath: ['pg_catalog', schema] })).allowed, sql).toBe(true);
+      expect((await checkSql(sql, scope, opts)).allowed, sql).toBe(true);
     }
     await client.query('BEGIN READ ONLY');
     try {
@@ -110,7 +113,7 @@ describe('statements the policy allows a read role really are reads on PostgreSQ
       'UPDATE orders SET total = 0',
     ];
     for (const sql of writes) {
-      expect((await checkSql(sql, scope, { searchPath: ['pg_catalog', schema] })).allowed, sql).toBe(false);
+      expect((await checkSql(sql, scope, opts)).allowed, sql).toBe(false);
       const err: unknown = await runReadOnly(sql).then(
         () => undefined,
         (e: unknown) => e,
