@@ -11,6 +11,15 @@ import { parseTextArray } from './protocol/text-array.js';
 import { ScramClient } from './scram-client.js';
 import { type CatalogFacts, CatalogFormatError, catalogFromParts } from './sql/catalog-facts.js';
 import { CATALOG_QUERY } from './sql/catalog-query.js';
+import { CatalogCache, catalogKey } from './sql/catalog-cache.js';
+
+/** Shared by every session of this gateway: see catalog-cache.ts for why a short reuse is safe. */
+const catalogCache = new CatalogCache();
+
+/** Drops reused catalog facts, so the next session of every login reads them afresh (tests). */
+export function forgetCatalogFacts(): void {
+  catalogCache.clear();
+}
 
 /**
  * Opens the upstream connection with a role's real credential and runs it up
@@ -170,10 +179,18 @@ async function startup(socket: net.Socket, target: UpstreamTarget, opts: Upstrea
     else if (frame.type === Backend.ErrorResponse) throw startupRefused(frame.body, opts);
     else if (frame.type === Backend.ReadyForQuery) break;
   }
+  const factsKey = catalogKey(target);
+  const known = catalogCache.get(factsKey);
+  if (known) {
+    socket.write(msg.query(SEARCH_PATH_QUERY));
+    const { searchPath, txStatus } = await readSearchPath(puller, opts);
+    return { socket, parameterStatus, key, txStatus, searchPath, catalog: known, rest: puller.detach() };
+  }
   // Both internal queries go out at once: one round trip before the relay starts.
   socket.write(Buffer.concat([msg.query(SEARCH_PATH_QUERY), msg.query(CATALOG_QUERY)]));
   const { searchPath } = await readSearchPath(puller, opts);
   const { catalog, txStatus } = await readCatalog(puller, opts);
+  catalogCache.set(factsKey, catalog);
   const rest = puller.detach();
   return { socket, parameterStatus, key, txStatus, searchPath, catalog, rest };
 }

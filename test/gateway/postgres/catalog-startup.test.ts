@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UpstreamTarget } from '../../../src/gateway/postgres/backend.js';
 import { createPostgresGateway, type PostgresGateway } from '../../../src/gateway/postgres/index.js';
-import { openUpstream } from '../../../src/gateway/postgres/upstream.js';
+import { forgetCatalogFacts, openUpstream } from '../../../src/gateway/postgres/upstream.js';
 import { FakeBackend } from './fake-backend.js';
 import { run } from './harness.js';
 import { ADMIN, admin, uniqueName } from './pg-fixture.js';
@@ -70,6 +70,8 @@ describe('the catalog facts a session needs', () => {
 
   it('refuse the session, in a protocol error the client shows, when the login cannot read them', async () => {
     await admin((c) => c.query('revoke select on pg_catalog.pg_rewrite from public'), database);
+    // The first test's session left facts for this login to reuse; this one must read them again.
+    forgetCatalogFacts();
     try {
       const before = backend.ended.length;
       const r = await psqlAs('select 1');
