@@ -25,6 +25,15 @@ async function backendWithGrant() {
   return { backend, grantId: grant!.id };
 }
 
+/** The store, whose first `failures` transactions fail as a full or broken disk would. */
+function failingFirst(failures: number) {
+  return {
+    ...w.store,
+    transaction: <T>(fn: Parameters<typeof w.store.transaction<T>>[0]) =>
+      failures-- > 0 ? Promise.reject(new Error('disk I/O error')) : w.store.transaction(fn),
+  };
+}
+
 describe('statement audit on a writer thread', () => {
   it('interleaves worker-written statements and main-thread lifecycle events into one chain that verifies', async () => {
     const { backend, grantId } = await backendWithGrant();
@@ -181,12 +190,7 @@ describe('statement audit on a writer thread', () => {
 
   it('stays closed until the gap is recorded in the chain, holding sessions meanwhile, then opens again', async () => {
     vi.spyOn(console, 'error').mockImplementation(() => {});
-    let failures = 2;
-    const flaky = {
-      ...w.store,
-      transaction: <T>(fn: Parameters<typeof w.store.transaction<T>>[0]) =>
-        failures-- > 0 ? Promise.reject(new Error('disk I/O error')) : w.store.transaction(fn),
-    };
+    const flaky = failingFirst(2);
     const recorder = createStatementRecorder(flaky, w.clock, { writer: 'inline', maxDelayMs: 0, minIntervalMs: 0, failClosedMs: 0 });
     const statement = { sessionId: 'ses_y', refused: false, entry: { actor: 'a', action: 'statement', target: 'ses_y' } };
     recorder.record(statement);
@@ -207,12 +211,7 @@ describe('statement audit on a writer thread', () => {
 
   it('names every lost statement and session in the gap, also those of a batch that failed after the first', async () => {
     vi.spyOn(console, 'error').mockImplementation(() => {});
-    let failures = 2;
-    const flaky = {
-      ...w.store,
-      transaction: <T>(fn: Parameters<typeof w.store.transaction<T>>[0]) =>
-        failures-- > 0 ? Promise.reject(new Error('disk I/O error')) : w.store.transaction(fn),
-    };
+    const flaky = failingFirst(2);
     const recorder = createStatementRecorder(flaky, w.clock, { writer: 'inline', maxDelayMs: 0, minIntervalMs: 0, failClosedMs: 0 });
     const of = (sessionId: string) => ({ sessionId, refused: false, entry: { actor: 'a', action: 'statement', target: sessionId } });
     recorder.record(of('ses_A'));

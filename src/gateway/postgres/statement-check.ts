@@ -8,6 +8,8 @@ export type CheckSql = (sql: string, scope: SqlScope, opts: SqlCheckOptions) => 
 export type CheckSqlNow = (sql: string, scope: SqlScope, opts: SqlCheckOptions) => SqlDecision | null;
 
 const CACHE_LIMIT = 512;
+/** A classifier that throws counts as a refusal (fail closed). */
+const UNCHECKABLE: SqlDecision = { allowed: false, reason: 'airlock: the statement could not be checked, so it was not run' };
 
 /** What the session learned from its upstream at startup (upstream.ts). */
 export interface SessionUpstream {
@@ -56,7 +58,7 @@ export class StatementCheck {
     try {
       decision = this.checkSqlNow(sql, this.scope, this.opts);
     } catch {
-      return { allowed: false, reason: 'airlock: the statement could not be checked, so it was not run' };
+      return UNCHECKABLE;
     }
     if (decision) this.remember(sql, decision);
     return decision;
@@ -76,7 +78,7 @@ export class StatementCheck {
     try {
       decision = await this.checkSql(sql, this.scope, opts);
     } catch {
-      return { allowed: false, reason: 'airlock: the statement could not be checked, so it was not run' };
+      return UNCHECKABLE;
     }
     if (opts === this.opts) this.remember(sql, decision);
     return decision;

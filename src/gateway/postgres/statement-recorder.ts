@@ -67,7 +67,7 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
   const maxBacklog = opts.maxBacklog ?? 50_000;
   /** Recorded, not yet committed (or given up on). */
   let backlog = 0;
-  let drained: { promise: Promise<void>; resolve: () => void } | null = null;
+  let drained: Signal | null = null;
   let queue: QueuedStatement[] = [];
   let timer: NodeJS.Timeout | null = null;
   let writing: Promise<void> = Promise.resolve();
@@ -177,7 +177,7 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
   }
 
   /** Resolves when the gap is on record and sessions may go on; sessions hold on it meanwhile (see congested). */
-  let gapRecorded: { promise: Promise<void>; resolve: () => void } | null = null;
+  let gapRecorded: Signal | null = null;
 
   function scheduleGapRecord(): void {
     const t = setTimeout(() => {
@@ -245,18 +245,12 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
     congested(): Promise<void> | undefined {
       if (lost !== null) {
         // Nothing more is forwarded until the gap is on record: what would run now could not be audited.
-        if (!gapRecorded) {
-          let resolve!: () => void;
-          const promise = new Promise<void>((r) => (resolve = r));
-          gapRecorded = { promise, resolve };
-        }
+        gapRecorded ??= signal();
         return gapRecorded.promise;
       }
       if (backlog <= maxBacklog) return drained?.promise;
       if (!drained) {
-        let resolve!: () => void;
-        const promise = new Promise<void>((r) => (resolve = r));
-        drained = { promise, resolve };
+        drained = signal();
         // The batches already queued must be on their way for the backlog to fall.
         void flush();
       }
@@ -276,4 +270,16 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
     /** Kills the writer thread as a crash would (tests). */
     crashThread: () => thread?.terminate() ?? Promise.resolve(),
   };
+}
+
+/** A promise sessions wait on, and the function that lets them go. */
+interface Signal {
+  readonly promise: Promise<void>;
+  readonly resolve: () => void;
+}
+
+function signal(): Signal {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }

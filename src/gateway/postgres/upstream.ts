@@ -301,10 +301,8 @@ function firstColumn(body: Buffer): string | undefined {
 }
 
 export function searchPathFromDataRow(body: Buffer): string[] {
-  if (body.length < 6 || body.readInt16BE(0) < 1) return [];
-  const len = body.readInt32BE(2);
-  if (len < 0 || 6 + len > body.length) return [];
-  return parseTextArray(body.toString('utf8', 6, 6 + len));
+  const text = firstColumn(body);
+  return text === undefined ? [] : parseTextArray(text);
 }
 
 function md5Password(user: string, password: string, salt: Buffer): string {
