@@ -6,7 +6,7 @@ import type { AirlockEvent, EventBus, GrantEndReason } from './events.js';
 import { grantEndedMessage } from './grant-messages.js';
 import { newId } from './ids.js';
 import type { AccessRequest, Directory, Grant, Review, User } from './model.js';
-import { canReview, canRevoke, decide, policyNamed, reviewersOf } from './policy.js';
+import { canReview, canRevoke, checkExtensionFits, decide, durationCapFor, policyNamed, reviewersOf } from './policy.js';
 import { appendAudit, type AuditEntry, type AuditEvent } from '../audit/chain.js';
 import * as grants from '../store/grants.js';
 import * as requests from '../store/requests.js';
@@ -111,6 +111,10 @@ export function createLifecycle(deps: LifecycleDeps) {
         audit(requestAudit(r, SYSTEM, 'request.cancelled', { why: `grant ${g.id} ended before the extension was approved` }));
         return null;
       }
+      // Asked before other extensions of the same grant were approved: its whole life must still fit.
+      const policy = policyNamed(dir, r.policy);
+      const resource = dir.resources.get(g.resource);
+      if (policy && resource) checkExtensionFits(durationCapFor(policy, resource, g.role), g, r.durationSeconds);
       const base = Math.max(now.getTime(), g.expiresAt.getTime());
       const expiresAt = new Date(base + r.durationSeconds * 1000);
       await grants.setGrantExpiry(tx, g.id, expiresAt);
@@ -153,7 +157,9 @@ export function createLifecycle(deps: LifecycleDeps) {
     const resource = resourceNamed(input.resource);
     const reason = input.reason?.trim() || null;
     const ticket = input.ticket?.trim() || null;
-    const decision = decide(dir, { user: actor, resource, role: input.role, durationSeconds: input.durationSeconds, reason, ticket });
+    const decision = decide(dir, {
+      user: actor, resource, role: input.role, durationSeconds: input.durationSeconds, reason, ticket, extending: extendsGrant ?? undefined,
+    });
     return change(async (tx, now, emit, audit) => {
       const request: AccessRequest = {
         id: newId('req'),

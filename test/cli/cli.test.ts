@@ -119,7 +119,7 @@ describe('the airlock CLI against a running server', () => {
   it('exits 1 on a refused action and 2 on a usage error, saying why', async () => {
     const tooLong = await as('alice')('request', 'orders-db', '--role', 'read', '--for', '3h');
     expect(tooLong.code).toBe(1);
-    expect(tooLong.stderr).toContain('the longest grant of role "read" on orders-db is 1h');
+    expect(tooLong.stderr).toContain('3h is longer than allowed for role "read" on orders-db: the maximum is 1h, set by policy "oncall-reads-prod"');
     const jsonErr = await as('alice')('request', 'orders-db', '--role', 'read', '--for', '3h', '--json');
     expect(JSON.parse(jsonErr.stdout)).toMatchObject({ error: { code: 'duration_too_long' } });
     const usage = await as('alice')('request', 'orders-db');
