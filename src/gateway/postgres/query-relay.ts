@@ -165,7 +165,7 @@ export class QueryRelay {
         this.forward(frame.raw);
         this.tracker.expectQuery(text);
       } else {
-        this.refuse(text, decision.reason, true);
+        this.refuse(text, decision.reason, true, decision.sqlstate);
       }
     });
   }
@@ -179,7 +179,7 @@ export class QueryRelay {
         this.tracker.expectReply();
       } else {
         this.statements.delete(name);
-        this.refuseInBatch(text, decision.reason);
+        this.refuseInBatch(text, decision.reason, decision.sqlstate);
       }
     });
   }
@@ -290,14 +290,14 @@ export class QueryRelay {
     this.forward(raw);
   }
 
-  private refuse(text: string, reason: string, ready: boolean): void {
+  private refuse(text: string, reason: string, ready: boolean, sqlstate: string = SqlState.InsufficientPrivilege): void {
     this.deps.record({ text, outcome: 'refused', reason, durationMs: 0 });
-    const error = msg.errorResponse({ severity: 'ERROR', sqlstate: SqlState.InsufficientPrivilege, message: reason });
+    const error = msg.errorResponse({ severity: 'ERROR', sqlstate, message: reason });
     this.tracker.local(error, { ready });
   }
 
-  private refuseInBatch(text: string, reason: string): void {
-    this.refuse(text, reason, false);
+  private refuseInBatch(text: string, reason: string, sqlstate?: string): void {
+    this.refuse(text, reason, false, sqlstate);
     this.discarding = true;
   }
 }

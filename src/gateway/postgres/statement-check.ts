@@ -1,15 +1,38 @@
+import { createHash } from 'node:crypto';
 import type { SqlScope } from './backend.js';
 import type { CatalogFacts } from './sql/catalog-facts.js';
-import type { SqlCheckOptions, SqlDecision } from './sql/check.js';
+import { type SqlCheckOptions, type SqlDecision, decisionBytes } from './sql/check.js';
+import { Lru, stringBytes } from './sql/lru.js';
 
 /** The classifier's signature; injected so the gateway can be tested apart from it. */
 export type CheckSql = (sql: string, scope: SqlScope, opts: SqlCheckOptions) => Promise<SqlDecision>;
 /** The same classifier without a promise; null when only the async path can answer (parser loading or rebuilt). */
 export type CheckSqlNow = (sql: string, scope: SqlScope, opts: SqlCheckOptions) => SqlDecision | null;
 
-const CACHE_LIMIT = 512;
 /** A classifier that throws counts as a refusal (fail closed). */
 const UNCHECKABLE: SqlDecision = { allowed: false, reason: 'airlock: the statement could not be checked, so it was not run' };
+
+/** Default largest statement a session may send (UTF-8 bytes of one Query text or one Parse text). */
+export const DEFAULT_MAX_STATEMENT_BYTES = 1024 * 1024;
+/** SQLSTATE program_limit_exceeded: what PostgreSQL itself answers when a statement is over a limit. */
+const PROGRAM_LIMIT_EXCEEDED = '54000';
+
+const MEMO_ENTRIES = 512;
+/** Default bytes one session's memo may hold: with many sessions, per-session memory must stay small. */
+export const DEFAULT_MEMO_BYTES = 256 * 1024;
+/** Texts longer than this are remembered by their SHA-256, so the memo never holds a large text. */
+const MEMO_TEXT_KEY_LENGTH = 2048;
+
+export interface StatementLimits {
+  /**
+   * Largest statement text, in UTF-8 bytes, this session may send; larger
+   * ones are refused before they are parsed (default 1 MiB). The role's
+   * `max_statement_bytes` belongs here.
+   */
+  readonly maxStatementBytes?: number;
+  /** Bytes this session's decision memo may hold (default 256 KiB). */
+  readonly memoBytes?: number;
+}
 
 /** What the session learned from its upstream at startup (upstream.ts). */
 export interface SessionUpstream {
@@ -23,19 +46,35 @@ export interface SessionUpstream {
  * text, the scope and the catalog facts (both fixed for a session) and the
  * search path, so drivers that re-Parse the same text on every call
  * (pgbench -M extended, most ORMs) pay for classification once.
+ *
+ * The memo is bounded by bytes, not only entries: one session sending
+ * distinct 9 MB statements once grew the process by the size of each until
+ * the heap was exhausted and every session went down.
  */
 export class StatementCheck {
-  private readonly decisions = new Map<string, SqlDecision>();
+  private readonly decisions: Lru<string, SqlDecision>;
   private opts: SqlCheckOptions;
+  readonly maxStatementBytes: number;
 
   constructor(
     private readonly checkSql: CheckSql,
     private readonly scope: SqlScope,
     upstream: SessionUpstream,
     private readonly checkSqlNow?: CheckSqlNow,
+    limits: StatementLimits = {},
   ) {
     // One options object until the search_path changes: the classifier keys its caches on the array's identity.
     this.opts = { searchPath: upstream.searchPath, catalog: upstream.catalog };
+    this.maxStatementBytes = limits.maxStatementBytes ?? DEFAULT_MAX_STATEMENT_BYTES;
+    this.decisions = new Lru(MEMO_ENTRIES, {
+      maxBytes: limits.memoBytes ?? DEFAULT_MEMO_BYTES,
+      sizeOf: (key, decision) => stringBytes(key) + decisionBytes(decision),
+    });
+  }
+
+  /** Estimated bytes the memo holds; for tests and metrics. */
+  get memoBytes(): number {
+    return this.decisions.heldBytes;
   }
 
   setSearchPath(searchPath: readonly string[]): void {
@@ -46,12 +85,15 @@ export class StatementCheck {
 
   /**
    * The decision without a promise when it can be had at once (this
-   * session's memo, or the classifier's synchronous path), else null. Most
-   * statements take this path: no promise, and the client socket is not
-   * paused and resumed around each one.
+   * session's memo, the size limit, or the classifier's synchronous path),
+   * else null. Most statements take this path: no promise, and the client
+   * socket is not paused and resumed around each one.
    */
   now(sql: string): SqlDecision | null {
-    const memo = this.decisions.get(sql);
+    const tooLarge = this.overLimit(sql);
+    if (tooLarge) return tooLarge;
+    const key = memoKey(sql);
+    const memo = this.decisions.get(key);
     if (memo) return memo;
     if (!this.checkSqlNow) return null;
     let decision: SqlDecision | null;
@@ -60,18 +102,16 @@ export class StatementCheck {
     } catch {
       return UNCHECKABLE;
     }
-    if (decision) this.remember(sql, decision);
+    if (decision) this.decisions.set(key, decision);
     return decision;
-  }
-
-  private remember(sql: string, decision: SqlDecision): void {
-    if (this.decisions.size >= CACHE_LIMIT) this.decisions.clear();
-    this.decisions.set(sql, decision);
   }
 
   /** Classifies; a classifier that throws counts as a refusal (fail closed). */
   async decide(sql: string): Promise<SqlDecision> {
-    const cached = this.decisions.get(sql);
+    const tooLarge = this.overLimit(sql);
+    if (tooLarge) return tooLarge;
+    const key = memoKey(sql);
+    const cached = this.decisions.get(key);
     if (cached) return cached;
     const opts = this.opts;
     let decision: SqlDecision;
@@ -80,9 +120,29 @@ export class StatementCheck {
     } catch {
       return UNCHECKABLE;
     }
-    if (opts === this.opts) this.remember(sql, decision);
+    if (opts === this.opts) this.decisions.set(key, decision);
     return decision;
   }
+
+  /** A refusal when the text is over the session's size limit; counts UTF-8 bytes only when its length cannot tell it is under. */
+  private overLimit(sql: string): SqlDecision | null {
+    const max = this.maxStatementBytes;
+    // UTF-8 takes 1–3 bytes per UTF-16 unit (a surrogate pair is 4 bytes for 2 units).
+    if (sql.length * 3 <= max) return null;
+    const bytes = Buffer.byteLength(sql, 'utf8');
+    if (bytes <= max) return null;
+    return {
+      allowed: false,
+      sqlstate: PROGRAM_LIMIT_EXCEEDED,
+      reason: `airlock: the statement is ${bytes} bytes, larger than the ${max} bytes this role allows (max_statement_bytes); it was not run`,
+    };
+  }
+}
+
+function memoKey(sql: string): string {
+  // A hashed key starts with NUL, which no short key does: no text can pose as another's hash.
+  if (sql.length <= MEMO_TEXT_KEY_LENGTH && sql.charCodeAt(0) !== 0) return sql;
+  return `\u0000sha256:${createHash('sha256').update(sql).digest('base64')}`;
 }
 
 /** True when the role only reads: the upstream session then also runs read-only, as a second line. */

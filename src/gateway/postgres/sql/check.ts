@@ -3,7 +3,7 @@ import type { CatalogFacts } from './catalog-facts.js';
 import { Facts, type Need, SEARCH_PATH_CHANGE, type TypedOperatorUse, type ValueSources } from './facts.js';
 import { classifyFunction } from './functions-allowed.js';
 import { literalShape } from './literal-shape.js';
-import { Lru } from './lru.js';
+import { Lru, stringBytes } from './lru.js';
 import { type AstNode, isSqlParserReady, loadSqlParser, parseStatements } from './parse.js';
 import { type CompiledTables, candidateSchemas, compileTables, displayName, hasTableRestrictions, refusedRelation } from './relations.js';
 import { classifyStatement } from './statement-class.js';
@@ -20,7 +20,12 @@ export type SqlDecision =
       /** Statement classes the text used, for the audit record. */
       readonly classes?: readonly StatementClass[];
     }
-  | { readonly allowed: false; readonly reason: string };
+  | {
+      readonly allowed: false;
+      readonly reason: string;
+      /** SQLSTATE the client is told; insufficient_privilege (42501) when absent. */
+      readonly sqlstate?: string;
+    };
 
 export interface SqlCheckOptions {
   /** The upstream's effective search_path, used to resolve unqualified names. */
@@ -43,9 +48,30 @@ export function isReadOnlyScope(scope: SqlScope): boolean {
 const CACHE_ENTRIES = 10_000;
 /** Longer texts are rare (bulk INSERTs) and would let the cache hold gigabytes. */
 const CACHE_MAX_SQL_LENGTH = 16_384;
-const cache = new Lru<string, SqlDecision>(CACHE_ENTRIES);
+/**
+ * The process-wide caches are bounded by bytes as well as entries: 10,000
+ * entries of 16 KiB texts (keys hold the text) would be 320 MB, shared by
+ * every session, that one session could fill with distinct texts.
+ */
+const CACHE_BYTES = 32 * 1024 * 1024;
+const SHAPE_CACHE_BYTES = 8 * 1024 * 1024;
+const entryBytes = (key: string, decision: SqlDecision) => stringBytes(key) + decisionBytes(decision);
+const cache = new Lru<string, SqlDecision>(CACHE_ENTRIES, { maxBytes: CACHE_BYTES, sizeOf: entryBytes });
 /** Allowed decisions by literal shape (see literal-shape.ts): pgbench-style traffic varies only in numbers. */
-const shapeCache = new Lru<string, SqlDecision>(CACHE_ENTRIES);
+const shapeCache = new Lru<string, SqlDecision>(CACHE_ENTRIES, { maxBytes: SHAPE_CACHE_BYTES, sizeOf: entryBytes });
+
+/** Estimated bytes of a decision: a refusal's reason may quote the text it refused. */
+export function decisionBytes(decision: SqlDecision): number {
+  if (!decision.allowed) return stringBytes(decision.reason);
+  let n = 64;
+  for (const tag of decision.tags) n += stringBytes(tag);
+  return n + 16 * (decision.classes?.length ?? 0);
+}
+
+/** Estimated bytes the process-wide decision caches hold; for tests and metrics. */
+export function sqlDecisionCacheBytes(): number {
+  return cache.heldBytes + shapeCache.heldBytes;
+}
 
 const scopeKeys = new WeakMap<SqlScope, string>();
 const pathKeys = new WeakMap<readonly string[], string>();

@@ -24,8 +24,8 @@ function countCopies(): { bytes: () => number } {
     copied += out.length;
     return out;
   });
-  const copy = Buffer.prototype.copy;
-  vi.spyOn(Buffer.prototype, 'copy').mockImplementation(function (this: Buffer, ...args: Parameters<Buffer['copy']>) {
+  const copy = Buffer.prototype.copy as (this: Buffer, ...args: unknown[]) => number;
+  vi.spyOn(Buffer.prototype, 'copy').mockImplementation(function (this: Buffer, ...args: unknown[]) {
     const n = copy.apply(this, args);
     copied += n;
     return n;
