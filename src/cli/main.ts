@@ -7,6 +7,7 @@ import { demoCommand } from './commands/demo.js';
 import { grantCommands } from './commands/grants.js';
 import { serverCommands } from './commands/server.js';
 import { sessionCommands } from './commands/sessions.js';
+import { tokenCommands } from './commands/tokens.js';
 import { EXIT } from './output.js';
 
 const program = new Command()
@@ -20,6 +21,7 @@ const program = new Command()
   });
 
 serverCommands(program);
+tokenCommands(program);
 demoCommand(program);
 accountCommands(program);
 accessCommands(program);

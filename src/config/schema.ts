@@ -96,13 +96,47 @@ const notifySink = z
   .refine((s) => (s.url === undefined) !== (s.url_env === undefined), 'needs exactly one of url or url_env')
   .refine((s) => s.kind === 'webhook' || s.secret_env === undefined, 'secret_env signs generic webhooks; Slack does not read a signature');
 
+// Identity (issue 13): API token lifetimes, sign-in through an OpenID Connect provider, who may read what.
+const oidc = z
+  .object({
+    issuer: z.string().url(),
+    client_id: z.string().min(1),
+    // The client secret is a credential: only the name of the environment variable that holds it.
+    client_secret_env: envName.optional(),
+    username_claim: z.string().min(1).default('email'),
+    groups_claim: z.string().min(1).default('groups'),
+    // IdP group → Airlock group(s); IdP groups not listed are dropped, so policies only ever see Airlock's own names.
+    groups_map: z.record(z.string(), z.union([name, z.array(name)])).default({}),
+    scopes: z.array(z.string().min(1)).default(['openid', 'email', 'profile']),
+    // How long a dashboard or CLI sign-in lasts before it must be refreshed with the provider's refresh token.
+    session_ttl: duration.default('1h'),
+    // The longest a sign-in is refreshed for before the user signs in again.
+    session_max: duration.default('12h'),
+    display_name: z.string().min(1).max(60).default('your identity provider'),
+  })
+  .strict();
+
+const identity = z
+  .object({
+    token_expiry: duration.default('90d'),
+    token_max_expiry: duration.optional(),
+    oidc: oidc.optional(),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     server: z.object({ listen: hostPort.default('127.0.0.1:8700'), public_url: z.string().url().optional() }).strict().default({ listen: '127.0.0.1:8700' }),
     store: z.string().default('sqlite:.airlock/airlock.db'),
     review_timeout: duration.default('30m'),
-    users: z.array(z.object({ name, groups: z.array(name).default([]) }).strict()).min(1),
+    // May be empty when identity.oidc signs users in from a provider.
+    users: z.array(z.object({ name, groups: z.array(name).default([]) }).strict()).default([]),
     admins: selector.default({}),
+    // See everything (every session's statements, the whole audit trail), change nothing.
+    auditors: selector.default({}),
+    identity: identity.default({ token_expiry: '90d' }),
+    // Who reads statement texts: `own` (the session's user, its policy's reviewers, admins, auditors) or `all` signed-in users.
+    visibility: z.object({ statements: z.enum(['own', 'all']).default('own') }).strict().default({ statements: 'own' }),
     resources: z.array(resource).default([]),
     policies: z.array(policy).default([]),
     gateway: z
@@ -121,6 +155,10 @@ export const configSchema = z
     notify: z.array(notifySink).default([]),
     audit: z.object({ statements: z.enum(['text', 'redacted', 'off']).default('text') }).strict().default({ statements: 'text' }),
   })
-  .strict();
+  .strict()
+  .refine((f) => f.users.length > 0 || f.identity.oidc !== undefined, {
+    path: ['users'],
+    message: 'needs at least one user, or identity.oidc to sign users in from an identity provider',
+  });
 
 export type ConfigFile = z.infer<typeof configSchema>;

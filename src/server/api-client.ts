@@ -1,5 +1,6 @@
 import type { AuditEvent, VerifyResult } from '../audit/chain.js';
 import { readEventStream, type StreamEvent } from './event-stream-client.js';
+import type { TokenView } from './routes/tokens.js';
 import type { GrantView, RequestView, SessionView } from './views.js';
 
 export interface RequestOutcomeView {
@@ -71,7 +72,10 @@ export function createApiClient(server: string, token: string, fetchImpl: typeof
   }
 
   return {
-    whoami: () => call<{ user: string; groups: string[]; admin: boolean }>('GET', '/api/whoami'),
+    whoami: () => call<{ user: string; groups: string[]; admin: boolean; auditor: boolean; scope: string; via: string }>('GET', '/api/whoami'),
+    tokens: (q: { all?: boolean; user?: string; ended?: boolean } = {}) => call<TokenView[]>('GET', '/api/tokens', undefined, q),
+    issueToken: (t: { name: string; scope?: string; expires?: string; user?: string }) => call<TokenView & { token: string }>('POST', '/api/tokens', t),
+    revokeToken: (id: string) => call<TokenView>('POST', `/api/tokens/${encodeURIComponent(id)}/revoke`, {}),
     resources: () => call<ResourceView[]>('GET', '/api/resources'),
     request: (ask: { resource: string; role: string; duration: string; reason?: string; ticket?: string }) =>
       call<RequestOutcomeView>('POST', '/api/requests', ask),

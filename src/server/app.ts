@@ -4,7 +4,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { appendAudit } from '../audit/chain.js';
 import { AuthThrottle } from '../core/auth-throttle.js';
 import { AirlockError } from '../core/errors.js';
-import { authenticateToken } from '../core/tokens.js';
+import { scopeGuard } from './caller-scope.js';
+import { identifyCaller } from './caller.js';
 import type { ApiEnv, ControlPlane } from './context.js';
 import { errorResponse } from './errors.js';
 import { auditRoutes } from './routes/audit.js';
@@ -13,6 +14,7 @@ import { grantRoutes, whoRoute } from './routes/grants.js';
 import { requestRoutes } from './routes/requests.js';
 import { resourceRoutes, whoamiRoute } from './routes/resources.js';
 import { sessionRoutes } from './routes/sessions.js';
+import { tokenRoutes } from './routes/tokens.js';
 
 export interface AppOptions {
   /** Extra routes mounted before authentication (e.g. the dashboard's static files). */
@@ -58,7 +60,9 @@ export function createApp(cp: ControlPlane, options: AppOptions = {}) {
     const header = c.req.header('authorization');
     const token = header?.replace(/^Bearer\s+/i, '') ?? options.tokenFrom?.(c);
     try {
-      c.set('user', await authenticateToken(cp.store, cp.directory, token ?? ''));
+      const { user, caller } = await identifyCaller(cp, token ?? '');
+      c.set('user', user);
+      c.set('caller', caller);
     } catch (err) {
       if (!token) throw err;
       // A valid token from the same address still works; only the failures stop being written.
@@ -71,14 +75,16 @@ export function createApp(cp: ControlPlane, options: AppOptions = {}) {
       const lockedOut = throttle.failed(address, 'api');
       await cp.store.transaction((tx) =>
         appendAudit(tx, cp.clock.now(), [
-          { actor: 'anonymous', action: lockedOut ? 'auth.locked_out' : 'auth.failed', target: 'api', details: { address, path: c.req.path.slice(0, 200) } },
+          { actor: 'anonymous', action: lockedOut ? 'auth.locked_out' : 'auth.failed', target: 'api', details: { address, path: c.req.path.slice(0, 200), why: (err as Error).message.slice(0, 300) } },
         ]),
       );
       throw err;
     }
     await next();
   });
+  app.use('/api/*', scopeGuard());
 
+  app.route('/api/tokens', tokenRoutes(cp));
   app.route('/api/whoami', whoamiRoute(cp));
   app.route('/api/resources', resourceRoutes(cp));
   app.route('/api/requests', requestRoutes(cp));

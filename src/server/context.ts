@@ -2,7 +2,18 @@ import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/events.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { Directory, User } from '../core/model.js';
+import type { TokenScope, UserLookup } from '../core/tokens.js';
+import type { VisibilityRules } from '../core/visibility.js';
 import type { Store } from '../store/store.js';
+
+/** Identity settings the API applies: token lifetimes, who sees what, and where users come from. */
+export interface IdentityContext {
+  readonly tokenTtlSeconds: number;
+  readonly tokenMaxTtlSeconds?: number;
+  readonly visibility: VisibilityRules;
+  /** YAML users, then users who signed in through the identity provider. */
+  readonly users: UserLookup;
+}
 
 /** What the HTTP API reaches: the lifecycle for changes, the store for reads, the bus for live updates. */
 export interface ControlPlane {
@@ -11,8 +22,12 @@ export interface ControlPlane {
   readonly bus: EventBus;
   readonly directory: Directory;
   readonly lifecycle: Lifecycle;
+  readonly identity: IdentityContext;
   /** Where each gateway listens, filled in once it is up; clients are told this to connect. */
   readonly gateways: { postgres?: { host: string; port: number } };
 }
 
-export type ApiEnv = { Variables: { user: User } };
+/** How the caller proved who they are: an API token (with its scope) or a signed-in session. */
+export type Caller = { readonly kind: 'token'; readonly id: string; readonly scope: TokenScope } | { readonly kind: 'session'; readonly id: string; readonly scope: TokenScope };
+
+export type ApiEnv = { Variables: { user: User; caller: Caller } };

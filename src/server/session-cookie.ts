@@ -6,8 +6,8 @@ import { appendAudit } from '../audit/chain.js';
 import { AirlockError, forbidden } from '../core/errors.js';
 import { isAdmin } from '../core/policy.js';
 import { constantTimeEqual } from '../core/secret.js';
-import { authenticateToken } from '../core/tokens.js';
 import { readBody } from './body.js';
+import { identifyCaller } from './caller.js';
 import type { ApiEnv, ControlPlane } from './context.js';
 
 /**
@@ -68,7 +68,7 @@ export function authRoutes(cp: ControlPlane) {
     const { token } = await readBody(c, loginBody);
     let user;
     try {
-      user = await authenticateToken(cp.store, cp.directory, token);
+      user = (await identifyCaller(cp, token)).user;
     } catch (err) {
       if (err instanceof AirlockError) {
         await cp.store.transaction((tx) =>
@@ -90,7 +90,7 @@ export function authRoutes(cp: ControlPlane) {
   /** Who the cookie signs in as, and the CSRF value the page sends back; 401 when signed out. */
   app.get('/session', async (c) => {
     const token = tokenFromCookie(c);
-    const user = await authenticateToken(cp.store, cp.directory, token ?? '');
+    const { user } = await identifyCaller(cp, token ?? '');
     c.header('cache-control', 'no-store');
     return c.json({ user: user.name, groups: user.groups, admin: isAdmin(cp.directory, user), csrf: csrfTokenFor(token!) });
   });

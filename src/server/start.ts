@@ -14,6 +14,7 @@ import { dashboardAppOptions, mergeAppOptions } from '../web/dashboard.js';
 import { createApp, type AppOptions } from './app.js';
 import { startAuditTail } from './audit-tail.js';
 import type { ControlPlane } from './context.js';
+import { identityContext } from './identity-config.js';
 import { createMetrics } from './metrics.js';
 import type { EventStreamOptions } from './routes/events.js';
 
@@ -58,7 +59,8 @@ export async function startControlPlane(config: LoadedConfig, options: StartOpti
   const expiry = startExpiryScheduler(clock, bus, lifecycle);
   await expiry.kick();
 
-  const cp: ControlPlane = { store, clock, bus, directory: config.directory, lifecycle, gateways: {} };
+  const identity = identityContext(config.file, config.directory, store);
+  const cp: ControlPlane = { store, clock, bus, directory: config.directory, lifecycle, identity, gateways: {} };
   const tail = await startAuditTail(store, bus, { pollMs: options.events?.pollMs });
   const metrics = await createMetrics({
     store, clock, bus, directory: config.directory, tail,

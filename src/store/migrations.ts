@@ -115,4 +115,39 @@ export const migrations: Record<string, Migration> = {
       await sql`select 1`.execute(db);
     },
   },
+  '0013_identity': {
+    // Tokens become manageable (name, scope, expiry, last use); identity-provider users and sign-in sessions get tables.
+    // Tokens issued before this migration keep working as scope `admin` (all their user may do), named `personal`,
+    // and expire 90 days after the migration ran.
+    async up(db: Kysely<unknown>) {
+      const expires = new Date(Date.now() + 90 * 86_400_000).toISOString();
+      await db.schema.alterTable('api_tokens').addColumn('name', 'text', (c) => c.notNull().defaultTo('personal')).execute();
+      await db.schema.alterTable('api_tokens').addColumn('scope', 'text', (c) => c.notNull().defaultTo('admin')).execute();
+      await db.schema.alterTable('api_tokens').addColumn('expires_at', 'text', (c) => c.notNull().defaultTo(expires)).execute();
+      await db.schema.alterTable('api_tokens').addColumn('last_used_at', 'text').execute();
+      await db.schema.alterTable('api_tokens').addColumn('revoked_by', 'text').execute();
+      await db.schema.alterTable('api_tokens').addColumn('created_by', 'text').execute();
+      await db.schema.createIndex('api_tokens_user').on('api_tokens').column('user').execute();
+      await db.schema
+        .createTable('identity_users')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('groups', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('sign_in_sessions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('user', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('refresh_token', 'text')
+        .addColumn('refreshed_at', 'text', (c) => c.notNull())
+        .addColumn('ended_at', 'text')
+        .execute();
+      await db.schema.createIndex('sign_in_sessions_user').on('sign_in_sessions').column('user').execute();
+    },
+  },
 };

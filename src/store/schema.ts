@@ -69,6 +69,34 @@ export interface ApiTokensTable {
   hash: string;
   created_at: string;
   revoked_at: string | null;
+  /** Added by 0013_identity: tokens issued before it got name `personal`, scope `admin` and 90 days from the migration. */
+  name: string;
+  scope: string;
+  expires_at: string;
+  last_used_at: string | null;
+  revoked_by: string | null;
+  created_by: string | null;
+}
+
+/** A user who signed in through the identity provider: name and Airlock groups as of their last sign-in or refresh. */
+export interface IdentityUsersTable {
+  name: string;
+  groups: string;
+  subject: string;
+  updated_at: string;
+}
+
+/** A signed-in dashboard or CLI session: short-lived, refreshed with the provider's refresh token. */
+export interface SignInSessionsTable {
+  id: string;
+  hash: string;
+  user: string;
+  kind: string;
+  created_at: string;
+  expires_at: string;
+  refresh_token: string | null;
+  refreshed_at: string;
+  ended_at: string | null;
 }
 
 export interface AuditEventsTable {
@@ -107,6 +135,8 @@ export interface Database {
   grants: GrantsTable;
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
+  identity_users: IdentityUsersTable;
+  sign_in_sessions: SignInSessionsTable;
   audit_events: AuditEventsTable;
   meta: MetaTable;
   outbox: OutboxTable;

@@ -1,12 +1,9 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
-import { systemClock } from '../../core/clock.js';
-import { issueToken } from '../../core/tokens.js';
 import { loadConfig } from '../../config/load.js';
 import { configSchema } from '../../config/schema.js';
 import { startAirlock } from '../../server/airlock.js';
-import { openStore } from '../../store/store.js';
 import { printJson } from '../output.js';
 import { action } from '../run.js';
 
@@ -29,30 +26,6 @@ export function serverCommands(program: Command): void {
         };
         process.once('SIGINT', () => void stop('SIGINT'));
         process.once('SIGTERM', () => void stop('SIGTERM'));
-      }),
-    );
-
-  const tokens = program.command('tokens').description('personal API tokens (run on the server host)');
-  tokens
-    .command('issue')
-    .description('issue a personal API token for a user; it is printed once and stored only as a hash')
-    .argument('<user>')
-    .option('--config <file>', 'config file', 'airlock.yaml')
-    .option('--json', 'print JSON')
-    .action(
-      action(async (user: string, opts: { config: string; json?: boolean }) => {
-        const config = loadConfig(opts.config);
-        const store = await openStore(config.file.store, config.baseDir);
-        try {
-          const { id, token } = await issueToken(store, systemClock, config.directory, user, process.env.USER ? `cli:${process.env.USER}` : 'cli');
-          if (opts.json) printJson({ id, user, token });
-          else {
-            console.log(token);
-            console.error(`issued token ${id} for ${user}; it is shown only now. Use it with: airlock login --server URL --token <token>`);
-          }
-        } finally {
-          await store.close();
-        }
       }),
     );
 

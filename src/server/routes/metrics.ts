@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { authenticateToken } from '../../core/tokens.js';
+import { identifyCaller } from '../caller.js';
 import type { ApiEnv, ControlPlane } from '../context.js';
 import type { Metrics } from '../metrics.js';
 import { renderPrometheus } from '../prometheus-text.js';
@@ -16,7 +16,7 @@ export function metricsRoute(cp: ControlPlane, metrics: Metrics) {
   const app = new Hono<ApiEnv>();
   app.get('/', async (c) => {
     const bearer = c.req.header('authorization')?.replace(/^Bearer\s+/i, '');
-    await authenticateToken(cp.store, cp.directory, bearer ?? tokenFromCookie(c) ?? '');
+    await identifyCaller(cp, bearer ?? tokenFromCookie(c) ?? '');
     c.header('content-type', 'text/plain; version=0.0.4; charset=utf-8');
     c.header('cache-control', 'no-store');
     return c.body(renderPrometheus(await metrics.collect()));

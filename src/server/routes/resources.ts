@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { formatDuration } from '../../core/duration.js';
 import { isAdmin, maxDurationFor, policiesSelecting } from '../../core/policy.js';
+import { isAuditor } from '../../core/visibility.js';
 import type { ApiEnv, ControlPlane } from '../context.js';
 
 function describeApproval(p: { approval: { count: number; from: { users?: readonly string[]; groups?: readonly string[] } } | null }) {
@@ -44,6 +45,15 @@ export function resourceRoutes(cp: ControlPlane) {
 
 export function whoamiRoute(cp: ControlPlane) {
   const app = new Hono<ApiEnv>();
-  app.get('/', (c) => c.json({ user: c.var.user.name, groups: c.var.user.groups, admin: isAdmin(cp.directory, c.var.user) }));
+  app.get('/', (c) =>
+    c.json({
+      user: c.var.user.name,
+      groups: c.var.user.groups,
+      admin: isAdmin(cp.directory, c.var.user),
+      auditor: isAuditor(cp.identity.visibility, c.var.user),
+      scope: c.var.caller.scope,
+      via: c.var.caller.kind,
+    }),
+  );
   return app;
 }
