@@ -1,29 +1,46 @@
+import { DeadlineWatch } from './deadline-watch.js';
+
 /**
  * Time, injectable. Domain code never reads Date.now() or calls setTimeout
  * directly, so expiry is tested by moving a manual clock instead of sleeping.
  */
 export interface Clock {
   now(): Date;
-  /** Runs `fn` once the clock reaches `at` (at once if it already has). Returns a cancel function. */
+  /**
+   * Runs `fn` once the wall clock reaches `at` (at once if it already has),
+   * within about a second whatever the wall clock does meanwhile (see
+   * deadline-watch.ts). Returns a cancel function.
+   */
   at(at: Date, fn: () => void): () => void;
+  /**
+   * Runs `fn` after `ms` of elapsed time, whatever the wall clock does: for
+   * waits that are lengths (a retry, a grace period), not wall-clock ends.
+   */
+  after(ms: number, fn: () => void): () => void;
 }
 
-// setTimeout overflows past 2^31-1 ms (~24.8 days); longer waits re-arm.
+// setTimeout overflows past 2^31-1 ms (~24.8 days); a longer wait re-arms.
 const MAX_TIMER_MS = 2_147_000_000;
+
+/** A monotonic timer that never holds the process open. */
+function monotonicTimer(ms: number, fn: () => void): () => void {
+  let handle: NodeJS.Timeout;
+  const deadline = performance.now() + ms;
+  const arm = () => {
+    const wait = deadline - performance.now();
+    handle = wait > MAX_TIMER_MS ? setTimeout(arm, MAX_TIMER_MS) : setTimeout(fn, Math.max(0, wait));
+    handle.unref?.();
+  };
+  arm();
+  return () => clearTimeout(handle);
+}
+
+const systemDeadlines = new DeadlineWatch(() => Date.now(), monotonicTimer);
 
 export const systemClock: Clock = {
   now: () => new Date(),
-  at(at, fn) {
-    let handle: NodeJS.Timeout;
-    const arm = () => {
-      const wait = at.getTime() - Date.now();
-      if (wait > MAX_TIMER_MS) handle = setTimeout(arm, MAX_TIMER_MS);
-      else handle = setTimeout(fn, Math.max(0, wait));
-      handle.unref?.();
-    };
-    arm();
-    return () => clearTimeout(handle);
-  },
+  at: (at, fn) => systemDeadlines.at(at, fn),
+  after: monotonicTimer,
 };
 
 interface PendingTimer {
@@ -32,22 +49,33 @@ interface PendingTimer {
   readonly fn: () => void;
 }
 
-/** A clock that moves only when told to; timers fire in time order as it passes them. */
+/**
+ * A clock that moves only when told to. It keeps a wall clock and a monotonic
+ * clock, as a machine does: `advance` moves both and fires the timers that fall
+ * due on the way, each at its own time; `jumpWallClock` moves only the wall
+ * clock, as an NTP step or a resumed VM does, and fires nothing by itself.
+ */
 export class ManualClock implements Clock {
-  private ms: number;
+  private wallMs: number;
+  private monotonicMs = 0;
   private timers: PendingTimer[] = [];
   private seq = 0;
+  private readonly deadlines = new DeadlineWatch(() => this.wallMs, (ms, fn) => this.after(ms, fn));
 
   constructor(start: Date | string = '2026-01-01T00:00:00Z') {
-    this.ms = new Date(start).getTime();
+    this.wallMs = new Date(start).getTime();
   }
 
   now(): Date {
-    return new Date(this.ms);
+    return new Date(this.wallMs);
   }
 
   at(at: Date, fn: () => void): () => void {
-    const timer = { atMs: at.getTime(), seq: this.seq++, fn };
+    return this.deadlines.at(at, fn);
+  }
+
+  after(ms: number, fn: () => void): () => void {
+    const timer = { atMs: this.monotonicMs + Math.max(0, ms), seq: this.seq++, fn };
     this.timers.push(timer);
     return () => {
       this.timers = this.timers.filter((t) => t !== timer);
@@ -56,20 +84,32 @@ export class ManualClock implements Clock {
 
   /** Moves time forward by `ms`, firing every timer that falls due on the way, each at its own time. */
   advance(ms: number): void {
-    const target = this.ms + ms;
+    const target = this.monotonicMs + ms;
     for (;;) {
-      const due = this.timers
-        .filter((t) => t.atMs <= target)
-        .sort((a, b) => a.atMs - b.atMs || a.seq - b.seq)[0];
+      let due: PendingTimer | undefined;
+      for (const t of this.timers) {
+        if (t.atMs <= target && (!due || t.atMs < due.atMs || (t.atMs === due.atMs && t.seq < due.seq))) due = t;
+      }
       if (!due) break;
       this.timers = this.timers.filter((t) => t !== due);
-      this.ms = Math.max(this.ms, due.atMs);
+      this.moveTo(Math.max(this.monotonicMs, due.atMs));
       due.fn();
     }
-    this.ms = target;
+    this.moveTo(target);
   }
 
+  /** Steps the wall clock by `ms` (negative: backwards) without elapsed time: no timer fires until time moves on. */
+  jumpWallClock(ms: number): void {
+    this.wallMs += ms;
+  }
+
+  /** Wall-clock deadlines set with `at` that have not fired or been cancelled. */
   pendingTimers(): number {
-    return this.timers.length;
+    return this.deadlines.size;
+  }
+
+  private moveTo(monotonicMs: number): void {
+    this.wallMs += monotonicMs - this.monotonicMs;
+    this.monotonicMs = monotonicMs;
   }
 }

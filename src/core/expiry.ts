@@ -12,6 +12,8 @@ export interface ExpiryTarget {
  * Keeps exactly one timer, set for the next deadline (a grant's expiry or a
  * pending request's review timeout), instead of polling. Anything that moves a
  * deadline re-arms it. Runs never overlap: a change during a run re-arms after.
+ * The timer is a wall-clock deadline (`clock.at`), re-checked against the wall
+ * clock at least every second, so a clock step never keeps a grant past its end.
  */
 export function startExpiryScheduler(
   clock: Clock,
@@ -35,7 +37,8 @@ export function startExpiryScheduler(
       onError(err);
       // A failed run (e.g. the store busy) must not leave expiry unarmed until the next request.
       cancelTimer?.();
-      cancelTimer = stopped ? null : clock.at(new Date(clock.now().getTime() + RETRY_AFTER_FAILURE_MS), () => void kick());
+      // A length of time, not a wall-clock end: a wall clock stepped back must not stall the retry.
+      cancelTimer = stopped ? null : clock.after(RETRY_AFTER_FAILURE_MS, () => void kick());
     }
   }
 
