@@ -4,7 +4,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
 import { AirlockError } from '../core/errors.js';
-import type { Directory, Policy, Resource, Role, User } from '../core/model.js';
+import type { Directory, HttpCredential, HttpRule, HttpScope, Policy, Resource, Role, User } from '../core/model.js';
 import { selectsResource } from '../core/policy.js';
 import { configSchema, type ConfigFile } from './schema.js';
 
@@ -95,11 +95,13 @@ function buildDirectory(file: ConfigFile, fail: Fail, baseDir: string): Director
       }
       roles.set(roleName, {
         name: roleName,
-        credential: role.credential && { user: role.credential.user, passwordEnv: role.credential.password_env },
+        credential: role.credential && 'user' in role.credential && r.kind !== 'http'
+          ? { user: role.credential.user, passwordEnv: role.credential.password_env }
+          : undefined,
         allow: role.allow ?? [],
         tables: role.tables,
         denyTables: role.deny_tables,
-        http: role.http,
+        http: role.http && httpScope(role.http, role.credential),
         maxDurationSeconds: role.max_duration ? parseDuration(role.max_duration) : undefined,
       });
     }
@@ -107,12 +109,11 @@ function buildDirectory(file: ConfigFile, fail: Fail, baseDir: string): Director
       name: r.name,
       kind: r.kind,
       upstream: {
-        host: r.upstream.host,
-        port: r.upstream.port,
+        ...upstreamAddress(r.upstream),
         database: r.upstream.database,
-        tls: r.upstream.tls,
         tlsVerify: r.upstream.tls_verify ?? true,
         tlsCa: r.upstream.tls_ca ? readCa(r.upstream.tls_ca, `resources[${i}].upstream.tls_ca`) : undefined,
+        ...(r.kind === 'http' ? { url: r.upstream.url, encodedSlash: r.upstream.encoded_slash ?? 'segment' } : {}),
       },
       labels: r.labels ?? {},
       // Every grant has an end: a resource without its own cap gets 8h.
@@ -167,5 +168,48 @@ function buildDirectory(file: ConfigFile, fail: Fail, baseDir: string): Director
     resources,
     policies,
     reviewTimeoutSeconds: parseDuration(file.review_timeout),
+  };
+}
+
+type ResourceFile = ConfigFile['resources'][number];
+type RoleFile = ResourceFile['roles'][string];
+
+/** SQL upstreams name host and port; an HTTP upstream's come from its URL (the schema checked which is present). */
+function upstreamAddress(u: ResourceFile['upstream']): { host: string; port: number; tls?: boolean } {
+  if (u.url === undefined) return { host: u.host!, port: u.port!, tls: u.tls };
+  const url = new URL(u.url);
+  const tls = url.protocol === 'https:';
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port ? Number(url.port) : tls ? 443 : 80, tls };
+}
+
+function httpRule(text: string): HttpRule {
+  const [methods, path] = text.split(' ') as [string, string];
+  return { methods: methods.split(','), path };
+}
+
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1000, mb: 1_000_000, kib: 1024, mib: 1024 * 1024 };
+
+function sizeBytes(size: string | number): number {
+  if (typeof size === 'number') return size;
+  const m = /^(\d+)([a-z]+)$/i.exec(size)!;
+  return Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!;
+}
+
+function httpCredential(c: RoleFile['credential']): HttpCredential | undefined {
+  if (!c) return undefined;
+  if ('user' in c) return { kind: 'basic', user: c.user, passwordEnv: c.password_env! };
+  if ('bearer_env' in c) return { kind: 'bearer', tokenEnv: c.bearer_env };
+  return { kind: 'header', header: c.header, valueEnv: c.value_env };
+}
+
+function httpScope(h: NonNullable<RoleFile['http']>, credential: RoleFile['credential']): HttpScope {
+  return {
+    allow: h.allow.map(httpRule),
+    deny: (h.deny ?? []).map(httpRule),
+    credential: httpCredential(credential),
+    maxBodyBytes: h.max_body === undefined ? undefined : sizeBytes(h.max_body),
+    contentTypes: h.content_types?.map((t) => t.toLowerCase()),
+    auditQueryValues: h.audit_query_values ?? [],
+    recordBodyBytes: h.record_body === undefined ? undefined : sizeBytes(h.record_body),
   };
 }

@@ -28,13 +28,49 @@ const credential = z
   })
   .strict();
 
+const envVar = z.string().regex(/^[A-Z_][A-Z0-9_]*$/i, 'must be an environment variable name');
+
+// HTTP roles: Basic is the SQL shape ({ user, password_env }); a bearer token or a named header are the other two.
+const httpBearer = z.object({ bearer_env: envVar }).strict();
+const httpHeader = z
+  .object({ header: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name like X-Api-Key'), value_env: envVar })
+  .strict();
+
+const httpRule = z
+  .string()
+  .regex(
+    /^(?:\*|[A-Z]+(?:,[A-Z]+)*) \/\S*$/,
+    'must be "METHODS /path", e.g. "GET /api/**" or "GET,HEAD /api/queues/*" ("*" for any method)',
+  )
+  .refine(
+    (rule) => rule.split(' ')[1]!.split('/').every((seg) => !/[*?#%;\\]/.test(seg) || seg === '*' || seg === '**'),
+    'a path pattern has literal segments, "*" (one segment) or "**" (any number); no ?, #, %, ; or \\ in it',
+  );
+
+const size = z
+  .union([z.number().int().min(0), z.string()])
+  .refine((v) => typeof v === 'number' || /^\d+(?:b|kb|mb|kib|mib)$/i.test(v), 'must be a size like 4096, 64kb or 1mb');
+
+const httpScope = z
+  .object({
+    allow: z.array(httpRule).min(1),
+    deny: z.array(httpRule).optional(),
+    max_body: size.optional(),
+    content_types: z.array(z.string().regex(/^[a-z0-9.+-]+\/[a-z0-9.+*-]+$/i, 'must be a media type like application/json')).min(1).optional(),
+    audit_query_values: z.array(z.string().min(1)).optional(),
+    record_body: size.optional(),
+  })
+  .strict();
+
 const role = z
   .object({
-    credential: credential.optional(),
+    credential: z
+      .union([credential, httpBearer, httpHeader], { error: 'must be { user, password_env }, or for http { bearer_env } or { header, value_env }' })
+      .optional(),
     allow: z.array(statementClass).min(1).optional(),
     tables: z.array(z.string().min(1)).optional(),
     deny_tables: z.array(z.string().min(1)).optional(),
-    http: z.array(z.object({ methods: z.array(z.string()).min(1), path: z.string().startsWith('/') }).strict()).optional(),
+    http: httpScope.optional(),
     max_duration: duration.optional(),
   })
   .strict();
@@ -45,8 +81,11 @@ const resource = z
     kind: z.enum(['postgres', 'mysql', 'http']),
     upstream: z
       .object({
-        host: z.string().min(1),
-        port: z.number().int().min(1).max(65535),
+        // SQL upstreams name host and port; an HTTP upstream names its base URL instead.
+        host: z.string().min(1).optional(),
+        port: z.number().int().min(1).max(65535).optional(),
+        url: z.string().regex(/^https?:\/\/[^\s/?#]+(?:\/[^\s?#]*)?$/i, 'must be an http:// or https:// base URL without query or fragment').optional(),
+        encoded_slash: z.enum(['segment', 'refuse']).optional(),
         database: z.string().optional(),
         tls: z.boolean().optional(),
         tls_ca: z.string().min(1).optional(),
@@ -57,7 +96,32 @@ const resource = z
     max_duration: duration.optional(),
     roles: z.record(name, role).refine((r) => Object.keys(r).length > 0, 'a resource needs at least one role'),
   })
-  .strict();
+  .strict()
+  .superRefine((r, ctx) => {
+    const at = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    if (r.kind !== 'http') {
+      if (r.upstream.host === undefined) at(['upstream', 'host'], `a ${r.kind} upstream needs host`);
+      if (r.upstream.port === undefined) at(['upstream', 'port'], `a ${r.kind} upstream needs port`);
+      if (r.upstream.url !== undefined) at(['upstream', 'url'], `url is for http upstreams; a ${r.kind} upstream names host and port`);
+      if (r.upstream.encoded_slash !== undefined) at(['upstream', 'encoded_slash'], 'encoded_slash is for http upstreams');
+      for (const [roleName, role] of Object.entries(r.roles)) {
+        if (role.http) at(['roles', roleName, 'http'], `http rules are for http resources, not ${r.kind}`);
+        if (role.credential && !('user' in role.credential)) at(['roles', roleName, 'credential'], `a ${r.kind} credential is { user, password_env }`);
+      }
+      return;
+    }
+    if (r.upstream.url === undefined) at(['upstream', 'url'], 'an http upstream needs url, e.g. http://127.0.0.1:15672');
+    for (const key of ['host', 'port', 'database', 'tls'] as const) {
+      if (r.upstream[key] !== undefined) at(['upstream', key], `an http upstream takes url instead of ${key}`);
+    }
+    for (const [roleName, role] of Object.entries(r.roles)) {
+      if (!role.http) at(['roles', roleName, 'http'], 'an http role needs http: { allow: ["GET /path/**", ...] }');
+      if (role.credential && 'user' in role.credential && !role.credential.password_env) {
+        at(['roles', roleName, 'credential', 'password_env'], 'Basic auth to an http upstream needs password_env');
+      }
+      if (role.allow || role.tables || role.deny_tables) at(['roles', roleName], 'allow, tables and deny_tables are for SQL roles; an http role lists http.allow');
+    }
+  });
 
 const policy = z
   .object({

@@ -13,9 +13,34 @@ export interface Credential {
   readonly passwordEnv?: string;
 }
 
+/** One HTTP allow or deny rule, as written: `GET,HEAD /api/**`. */
 export interface HttpRule {
+  /** Upper-case methods; `*` stands for any method, `WEBSOCKET` for an upgrade to a WebSocket. */
   readonly methods: readonly string[];
+  /** A path pattern: literal segments, `*` for one segment, `**` for any number of segments. */
   readonly path: string;
+}
+
+/** How the gateway presents itself to an HTTP upstream; the value is read from the environment only by the gateway. */
+export type HttpCredential =
+  | { readonly kind: 'basic'; readonly user: string; readonly passwordEnv: string }
+  | { readonly kind: 'bearer'; readonly tokenEnv: string }
+  | { readonly kind: 'header'; readonly header: string; readonly valueEnv: string };
+
+/** What an HTTP role allows and records (the HTTP counterpart of allow/tables for SQL). */
+export interface HttpScope {
+  readonly allow: readonly HttpRule[];
+  /** Deny rules win over allow rules. */
+  readonly deny: readonly HttpRule[];
+  readonly credential?: HttpCredential;
+  /** Largest request body accepted, in bytes (no limit when absent). */
+  readonly maxBodyBytes?: number;
+  /** Media types a request body may have (`application/json`); any when absent. */
+  readonly contentTypes?: readonly string[];
+  /** Query parameters whose values the audit keeps; every other value is recorded as redacted. */
+  readonly auditQueryValues: readonly string[];
+  /** Request bodies are recorded up to this many bytes; not at all when absent. */
+  readonly recordBodyBytes?: number;
 }
 
 export interface Role {
@@ -24,7 +49,7 @@ export interface Role {
   readonly allow: readonly StatementClass[];
   readonly tables?: readonly string[];
   readonly denyTables?: readonly string[];
-  readonly http?: readonly HttpRule[];
+  readonly http?: HttpScope;
   readonly maxDurationSeconds?: number;
 }
 
@@ -37,6 +62,14 @@ export interface Upstream {
   readonly tlsCa?: string;
   /** false only by explicit choice: an unverified upstream could be anyone on the path. */
   readonly tlsVerify?: boolean;
+  /** HTTP only: the base URL requests are forwarded under (host, port and tls are derived from it). */
+  readonly url?: string;
+  /**
+   * HTTP only: what an encoded slash (`%2F`) in a path means to this upstream. `segment` (RFC 3986,
+   * RabbitMQ): data inside one segment, forwarded as sent. `refuse`: the upstream decodes it into a
+   * separator, so the gateway refuses it rather than judge a path the upstream reads differently.
+   */
+  readonly encodedSlash?: 'segment' | 'refuse';
 }
 
 export interface Resource {
