@@ -1,6 +1,7 @@
 import { parseConfig } from '../config/load.js';
-import { createControlPlaneBackend } from '../gateway/postgres/control-plane-backend.js';
-import { createPostgresGateway, type PostgresGateway } from '../gateway/postgres/index.js';
+import { createControlPlanePort } from '../gateway/kernel/control-plane-port.js';
+import { createPostgresGateway } from '../gateway/postgres/index.js';
+import type { RunningGateway } from '../gateway/registry.js';
 import { loadSqlParser } from '../gateway/postgres/sql/check.js';
 import { startAirlock } from '../server/airlock.js';
 import { startControlPlane, type RunningControlPlane } from '../server/start.js';
@@ -15,7 +16,7 @@ import { wallMs } from './stats.js';
 
 interface Running {
   readonly cp: Pick<RunningControlPlane, 'lifecycle' | 'directory'>;
-  readonly postgres: PostgresGateway;
+  readonly postgres: Pick<RunningGateway, 'address' | 'sessions'>;
   close(): Promise<void>;
 }
 
@@ -25,20 +26,20 @@ async function start(s: GatewayStart): Promise<Running> {
   const config = parseConfig(s.configYaml, 'airlock.yaml', s.dir);
   if (s.statementAudit) {
     // The product exactly as `airlock server` composes it.
-    const airlock = await startAirlock(config, { listen: '127.0.0.1:0', postgresListen: '127.0.0.1:0', env: s.env });
+    const airlock = await startAirlock(config, { listen: '127.0.0.1:0', postgresListen: '127.0.0.1:0', env: s.env, intents: s.intents });
     return { cp: airlock, postgres: airlock.postgres!, close: () => airlock.close() };
   }
   // Same composition as startAirlock, with the backend's statement audit switched off.
   const cp = await startControlPlane(config, { listen: '127.0.0.1:0' });
   await loadSqlParser();
-  const backend = createControlPlaneBackend({ ...cp, env: s.env, statementText: config.file.audit.statements, statementAudit: false });
-  const postgres = await createPostgresGateway({ backend, listen: { host: '127.0.0.1', port: 0 }, clock: cp.clock });
+  const backend = createControlPlanePort({ ...cp, kind: 'postgres', env: s.env, statementAudit: false });
+  const postgres = await createPostgresGateway({ backend, listen: { host: '127.0.0.1', port: 0 }, clock: cp.clock, statementText: config.file.audit.statements });
   return {
     cp,
     postgres,
     async close() {
       await postgres.close();
-      await backend.flush();
+      await backend.close();
       await cp.close();
     },
   };

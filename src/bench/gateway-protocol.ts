@@ -6,6 +6,8 @@ export interface GatewayStart {
   readonly dir: string;
   /** false: the bench's "audit off" variant — statements are not written to the audit chain (session counts still are). */
   readonly statementAudit: boolean;
+  /** Write-ahead intents before each statement (default strict); off only to measure their cost. */
+  readonly intents?: 'strict' | 'off';
   readonly env: Record<string, string>;
 }
 

@@ -1,62 +1,74 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
-import { createControlPlaneBackend } from '../gateway/postgres/control-plane-backend.js';
-import { createPostgresGateway, type GatewayTls, type PostgresGateway } from '../gateway/postgres/index.js';
-import { loadSqlParser } from '../gateway/postgres/sql/check.js';
+import { createControlPlanePort } from '../gateway/kernel/control-plane-port.js';
+import type { GatewayKind } from '../gateway/kernel/port.js';
+import { gatewayAdapter, type RunningGateway } from '../gateway/registry.js';
 import { splitHostPort, startControlPlane, type StartOptions } from './start.js';
 
 export interface AirlockOptions extends StartOptions {
   /** Overrides gateway.postgres.listen (tests pass 127.0.0.1:0). */
   readonly postgresListen?: string;
+  /** Overrides gateway.<kind>.listen for any kind (tests pass 127.0.0.1:0). */
+  readonly gatewayListen?: Partial<Record<GatewayKind, string>>;
   /** Where role credentials' password_env variables are read (defaults to process.env). */
   readonly env?: NodeJS.ProcessEnv;
-}
-
-function gatewayTls(config: LoadedConfig): GatewayTls | undefined {
-  const tls = config.file.gateway.postgres?.tls;
-  if (!tls || tls === 'self-signed') return tls;
-  return { cert: readFileSync(resolve(config.baseDir, tls.cert), 'utf8'), key: readFileSync(resolve(config.baseDir, tls.key), 'utf8') };
+  /** Write-ahead intents before each statement (default `strict`); `off` only for measuring their cost. */
+  readonly intents?: 'strict' | 'off';
 }
 
 /**
- * Everything `airlock server` runs in one process: the control plane and the
- * gateways the config names. Each gateway reaches the control plane only
- * through its backend port, so it could run on a node of its own.
+ * Everything `airlock server` runs in one process: the control plane and a
+ * gateway for each resource kind the config both uses and configures under
+ * `gateway.<kind>`. Each gateway reaches the control plane only through its
+ * port, so it could run on a node of its own.
  */
 export async function startAirlock(config: LoadedConfig, options: AirlockOptions = {}) {
   const cp = await startControlPlane(config, options);
   const gatewayLines: string[] = [];
-  let postgres: PostgresGateway | null = null;
-  let backend: ReturnType<typeof createControlPlaneBackend> | null = null;
+  const running = new Map<GatewayKind, RunningGateway>();
+  const ports: Array<ReturnType<typeof createControlPlanePort>> = [];
+  const sections = config.file.gateway as Partial<Record<GatewayKind, Record<string, unknown> & { listen: string; public_host?: string }>>;
   try {
-    const pgConfig = config.file.gateway.postgres;
-    const hasPostgres = [...config.directory.resources.values()].some((r) => r.kind === 'postgres');
-    if (pgConfig && hasPostgres) {
-      await loadSqlParser();
-      backend = createControlPlaneBackend({ ...cp, env: options.env, statementText: config.file.audit.statements });
-      postgres = await createPostgresGateway({
-        backend,
-        listen: splitHostPort(options.postgresListen ?? pgConfig.listen),
-        tls: gatewayTls(config),
+    const kinds = new Set([...config.directory.resources.values()].map((r) => r.kind));
+    for (const kind of kinds) {
+      const section = sections[kind];
+      const adapter = section ? await gatewayAdapter(kind) : null;
+      if (!section || !adapter) continue;
+      await adapter.prepare?.();
+      const port = createControlPlanePort({ ...cp, kind, env: options.env, intents: options.intents });
+      ports.push(port);
+      const listen = (kind === 'postgres' ? options.postgresListen : undefined) ?? options.gatewayListen?.[kind] ?? section.listen;
+      const gateway = await adapter.start({
+        port,
         clock: cp.clock,
+        listen: splitHostPort(listen),
+        config: section,
+        baseDir: config.baseDir,
+        statementText: config.file.audit.statements,
       });
-      const address = postgres.address();
-      cp.gateways.postgres = { host: pgConfig.public_host ?? address.host, port: address.port };
-      gatewayLines.push(`postgres gateway listening on ${address.host}:${address.port}${pgConfig.tls ? ' (TLS available)' : ''}`);
+      running.set(kind, gateway);
+      const address = gateway.address();
+      cp.gateways[kind] = { host: section.public_host ?? address.host, port: address.port };
+      gatewayLines.push(gateway.describe());
     }
   } catch (err) {
+    for (const g of running.values()) await g.close();
+    for (const p of ports) await p.close();
     await cp.close();
     throw err;
   }
   return {
     ...cp,
     gatewayLines,
-    postgres,
-    backend,
+    /** The running gateways by kind. */
+    running,
+    postgres: running.get('postgres') ?? null,
+    /** Writes every queued statement record (tests, benchmarks). */
+    async flushAudit() {
+      await Promise.all(ports.map((p) => p.flush()));
+    },
     async close() {
-      await postgres?.close();
-      await backend?.close();
+      for (const g of running.values()) await g.close();
+      for (const p of ports) await p.close();
       await cp.close();
     },
   };

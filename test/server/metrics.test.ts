@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { issueToken } from '../../src/core/tokens.js';
 import { parseConfig } from '../../src/config/load.js';
-import { createControlPlaneBackend } from '../../src/gateway/postgres/control-plane-backend.js';
+import { createControlPlanePort } from '../../src/gateway/kernel/control-plane-port.js';
 import { exponentialBackoff } from '../../src/notify/backoff.js';
 import { createApiClient, type ApiClient } from '../../src/server/api-client.js';
 import { startControlPlane, type RunningControlPlane } from '../../src/server/start.js';
@@ -82,7 +82,7 @@ describe('GET /metrics', () => {
 
     await as.bob!.request({ resource: 'orders-db', role: 'write', duration: '1h', reason: 'fix', ticket: 'INC-1' });
     const { grant } = await as.alice!.request({ resource: 'orders-db', role: 'read', duration: '10m', reason: 'look' });
-    const backend = createControlPlaneBackend({ ...cp, statementText: 'off' });
+    const backend = createControlPlanePort({ ...cp, kind: 'postgres' });
     const { sessionId } = await backend.sessionStarted({ grantId: grant!.id, clientAddress: '127.0.0.1:5000' });
     await backend.statement({ sessionId, text: 'select 1', outcome: 'ok', durationMs: 1 });
     await backend.statement({ sessionId, text: 'delete from orders', outcome: 'refused', durationMs: 1 });
@@ -99,7 +99,7 @@ describe('GET /metrics', () => {
     expect(during.get(sink)).toBe(3); // request.created, request.created (read), grant.activated — in order behind the first
     expect(during.get('airlock_notification_failures_total{sink="webhook:127.0.0.1:9"}')).toBeGreaterThanOrEqual(1);
 
-    await backend.sessionEnded({ sessionId, reason: 'expired', statements: 2, refused: 1, bytesIn: 0, bytesOut: 0 });
+    await backend.sessionEnded({ sessionId, reason: 'expired', statements: 2, refused: 1, bytesIn: 0, bytesOut: 0, at: cp.clock.now() });
     clock.advance(10 * 60_000);
     await cp.expiry.idle();
     const after = await scrape();

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { issueToken } from '../../src/core/tokens.js';
 import { systemClock } from '../../src/core/clock.js';
 import { parseConfig } from '../../src/config/load.js';
-import { createControlPlaneBackend } from '../../src/gateway/postgres/control-plane-backend.js';
+import { createControlPlanePort } from '../../src/gateway/kernel/control-plane-port.js';
 import { createApiClient, type ApiClient } from '../../src/server/api-client.js';
 import { startControlPlane, type RunningControlPlane } from '../../src/server/start.js';
 import { tempConfig } from '../support/cli.js';
@@ -173,7 +173,7 @@ describe('the dashboard in a real browser', () => {
     await withScreenshotsOnFailure('sessions', { carol, alice }, async () => {
       const { grant } = await as.alice!.request({ resource: 'orders-db', role: 'read', duration: '30m', reason: 'INC-4411 slow checkout' });
       // The gateway's own port into the control plane, driven as the Postgres listener drives it.
-      const backend = createControlPlaneBackend({ ...cp, statementText: 'text' });
+      const backend = createControlPlanePort({ ...cp, kind: 'postgres' });
       const { sessionId } = await backend.sessionStarted({ grantId: grant!.id, clientAddress: '10.1.2.3:51234', applicationName: 'psql' });
       const line = carol.locator(`li[data-session-id="${sessionId}"]`);
       await line.waitFor({ timeout: 2000 });
@@ -194,7 +194,7 @@ describe('the dashboard in a real browser', () => {
       expect(await alice.locator('ol.statements pre').allTextContents()).toEqual(['select count(*) from orders', "update orders set state = 'x'", 'select 1']);
       expect(await statements.nth(1).textContent()).toContain('write statements are outside role read');
       if (process.env.AIRLOCK_SCREENSHOTS) await screenshots('session-page', { alice });
-      await backend.sessionEnded({ sessionId, reason: 'client', statements: 3, refused: 1, bytesIn: 10, bytesOut: 20 });
+      await backend.sessionEnded({ sessionId, reason: 'client', statements: 3, refused: 1, bytesIn: 10, bytesOut: 20, at: cp.clock.now() });
       await line.waitFor({ state: 'detached', timeout: 2000 });
     });
   });

@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import tls from 'node:tls';
-import type { GatewayBackend, GatewayGrant } from './backend.js';
+import type { ControlPlanePort as GatewayBackend, GatewayGrant } from '../kernel/port.js';
 import type { AuthThrottle } from '../../core/auth-throttle.js';
 import type { CancelKeys } from './cancel-keys.js';
 import { PgGatewayError, protocolViolation } from './errors.js';

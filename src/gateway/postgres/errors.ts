@@ -38,6 +38,8 @@ export class PgGatewayError extends Error {
   constructor(
     readonly code: PgGatewayErrorCode,
     message: string,
+    /** The upstream's own words, for the audit and the server log only: never sent to the client. */
+    readonly upstreamDetail?: string,
   ) {
     super(message);
     this.name = 'PgGatewayError';

@@ -4,6 +4,7 @@ import { Backend, Frontend, Limits, SqlState } from './protocol/codes.js';
 import * as msg from './protocol/messages.js';
 import { FrameReader, type Frame } from './protocol/reader.js';
 import { ResponseTracker, type StatementOutcome } from './response-tracker.js';
+import type { Intent } from '../kernel/gateway-session.js';
 import type { StatementCheck } from './statement-check.js';
 import type { SqlDecision } from './sql/check.js';
 import { SEARCH_PATH_QUERY, searchPathFromDataRow } from './upstream.js';
@@ -20,6 +21,8 @@ export interface RelayDeps {
   readonly txStatus: number;
   toClient(bytes: Buffer): void;
   record(outcome: StatementOutcome): void;
+  /** Puts a statement on record before it is forwarded; null when it cannot be (the session is being cut: forward nothing). */
+  intend(text: string): Intent | null;
   /** Pauses/resumes reading from the client while a check is pending or the upstream is saturated. */
   holdClient(why: 'check' | 'upstream', hold: boolean): void;
   terminate(): void;
@@ -162,8 +165,10 @@ export class QueryRelay {
     const text = msg.parseQuery(frame.body);
     return this.withDecision(text, (decision) => {
       if (decision.allowed) {
+        const intent = this.deps.intend(text);
+        if (!intent) return;
         this.forward(frame.raw);
-        this.tracker.expectQuery(text);
+        this.tracker.expectQuery(text, intent);
       } else {
         this.refuse(text, decision.reason, true, decision.sqlstate);
       }
@@ -202,8 +207,10 @@ export class QueryRelay {
     if (text === undefined) {
       return this.refuseInBatch(`<execute of ${JSON.stringify(portal)}>`, `airlock: portal "${portal}" was not allowed through the gateway`);
     }
+    const intent = this.deps.intend(text);
+    if (!intent) return;
     this.forwardBatch(frame.raw);
-    this.tracker.expectExecute(text);
+    this.tracker.expectExecute(text, intent);
   }
 
   private onDescribe(frame: Frame): void {

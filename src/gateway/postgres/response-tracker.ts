@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { StatementRecord } from './backend.js';
+import type { Intent, Outcome } from '../kernel/gateway-session.js';
 import { Backend, TxStatus } from './protocol/codes.js';
 import { parseErrorFields, readyForQuery, rowsFromTag } from './protocol/messages.js';
 
@@ -18,15 +18,16 @@ import { parseErrorFields, readyForQuery, rowsFromTag } from './protocol/message
 type Pending =
   /** `n` more of ParseComplete/BindComplete/CloseComplete/RowDescription/NoData. */
   | { kind: 'replies'; n: number }
-  | { kind: 'execute'; text: string; startedAt: number }
-  | { kind: 'query'; text: string; startedAt: number; tag?: string; rows?: number; sqlstate?: string }
+  | { kind: 'execute'; text: string; intent: Intent | null; startedAt: number }
+  | { kind: 'query'; text: string; intent: Intent | null; startedAt: number; tag?: string; rows?: number; sqlstate?: string }
   | { kind: 'sync' }
   /** Made up by the gateway; `ready` appends ReadyForQuery with the status current when it is sent. */
   | { kind: 'local'; bytes: Buffer; ready: boolean }
   /** A query the gateway runs for itself; its whole answer is swallowed. */
   | { kind: 'internal'; onMessage: (type: number, body: Buffer) => void };
 
-export type StatementOutcome = Omit<StatementRecord, 'sessionId'>;
+/** An outcome, with the write-ahead intent it closes when the statement was forwarded. */
+export type StatementOutcome = Outcome & { readonly intent?: Intent | null };
 
 export interface TrackerSink {
   toClient(bytes: Buffer): void;
@@ -73,12 +74,12 @@ export class ResponseTracker {
     else this.fifo.push({ kind: 'replies', n: 1 });
   }
 
-  expectExecute(text: string): void {
-    this.fifo.push({ kind: 'execute', text, startedAt: performance.now() });
+  expectExecute(text: string, intent: Intent | null = null): void {
+    this.fifo.push({ kind: 'execute', text, intent, startedAt: performance.now() });
   }
 
-  expectQuery(text: string): void {
-    this.fifo.push({ kind: 'query', text, startedAt: performance.now() });
+  expectQuery(text: string, intent: Intent | null = null): void {
+    this.fifo.push({ kind: 'query', text, intent, startedAt: performance.now() });
   }
 
   expectSync(): void {
@@ -124,7 +125,8 @@ export class ResponseTracker {
       if (item.kind === 'query' || item.kind === 'execute') {
         this.sink.record({
           text: item.text,
-          outcome: 'error',
+          intent: item.intent,
+          outcome: 'unknown',
           reason: 'the session ended before the upstream answered; the statement may or may not have run',
           durationMs: performance.now() - item.startedAt,
         });
@@ -307,6 +309,7 @@ export class ResponseTracker {
   private finishQuery(head: Pending & { kind: 'query' }): void {
     this.sink.record({
       text: head.text,
+      intent: head.intent,
       outcome: head.sqlstate ? 'error' : 'ok',
       commandTag: head.tag,
       rows: head.rows,
@@ -347,6 +350,7 @@ const EMPTY = Buffer.alloc(0);
 function executeOutcome(head: Pending & { kind: 'execute' }, outcome: 'ok' | 'error', tag?: string, sqlstate?: string): StatementOutcome {
   return {
     text: head.text,
+    intent: head.intent,
     outcome,
     commandTag: tag,
     rows: tag ? rowsFromTag(tag) : undefined,

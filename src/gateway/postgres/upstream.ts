@@ -310,13 +310,20 @@ function md5Password(user: string, password: string, salt: Buffer): string {
   return `md5${createHash('md5').update(Buffer.concat([Buffer.from(inner), salt])).digest('hex')}`;
 }
 
+/**
+ * The upstream's own text could name internals, so the user gets a short,
+ * true sentence; its words (e.g. `role "orders_ro" does not exist`) go to the
+ * audit and the server log with the error's `upstreamDetail`.
+ */
 function startupRefused(body: Buffer, opts: UpstreamOptions): PgGatewayError {
   const e = msg.parseErrorFields(body);
-  if (e.sqlstate.startsWith('28')) {
-    return new PgGatewayError('upstream_auth_refused', `airlock: the upstream refused the gateway's credential for role ${opts.role}`);
-  }
-  // The upstream's own text could name internals; the SQLSTATE is enough for an operator to look up.
-  return new PgGatewayError('upstream_unreachable', `airlock: cannot reach ${opts.resource} upstream (it answered with SQLSTATE ${e.sqlstate || 'unknown'})`);
+  const detail = `${e.message || 'no message'} (SQLSTATE ${e.sqlstate || 'unknown'})`;
+  const code = e.sqlstate.startsWith('28') ? 'upstream_auth_refused' : 'upstream_unreachable';
+  return new PgGatewayError(
+    code,
+    `airlock: the ${opts.resource} upstream rejected Airlock's login for role ${opts.role}; an admin can see why in the audit log (airlock audit list --action upstream.failed)`,
+    detail,
+  );
 }
 
 const unsupportedAuth = (opts: UpstreamOptions, what: string) =>

@@ -12,7 +12,7 @@ export function connectRoute(cp: ControlPlane) {
   app.get('/:resource', (c) => {
     const resource = cp.directory.resources.get(c.req.param('resource'));
     if (!resource) throw notFound('unknown_resource', `there is no resource "${c.req.param('resource')}"`);
-    const gateway = resource.kind === 'postgres' ? cp.gateways.postgres : undefined;
+    const gateway = cp.gateways[resource.kind];
     if (!gateway) {
       throw new AirlockError('no_gateway', 'unavailable', `no ${resource.kind} gateway is running for ${resource.name}; add gateway.${resource.kind}.listen to the server's config`);
     }

@@ -1,27 +1,19 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { grantSalt, newSecret, scramVerifier } from '../../../src/core/secret.js';
-import type {
-  GatewayBackend,
-  GatewayGrant,
-  GrantEnded,
-  SessionEnd,
-  SessionStart,
-  SqlScope,
-  StatementClass,
-  StatementRecord,
-  UpstreamTarget,
-} from '../../../src/gateway/postgres/backend.js';
+import type { ControlPlanePort, GatewayGrant, GrantAccess, GrantEnded, SessionEnd, SessionStart, StatementRecord } from '../../../src/gateway/kernel/port.js';
+import type { SqlScope, StatementClass, UpstreamTarget } from '../../../src/gateway/postgres/backend.js';
 
 /**
  * A stand-in for Airlock's control plane: issues grants with real SCRAM
  * verifiers, ends them on demand, and keeps what the gateway reports.
  * Low iteration count keeps the client's PBKDF2 cheap in tests.
  */
-export class FakeBackend implements GatewayBackend {
+export class FakeBackend implements ControlPlanePort {
   private readonly serverKey = randomBytes(32);
   private readonly grants = new Map<string, { grant: GatewayGrant; target: UpstreamTarget; scope: SqlScope; active: boolean }>();
   private readonly listeners = new Set<(e: GrantEnded) => void>();
-  readonly statements: StatementRecord[] = [];
+  /** With the gateway's default `text` mode every record has its text. */
+  readonly statements: Array<StatementRecord & { readonly text: string }> = [];
   readonly started: (SessionStart & { sessionId: string })[] = [];
   readonly ended: SessionEnd[] = [];
   readonly authFailures: { user: string; resource: string; clientAddress: string; why: string }[] = [];
@@ -63,10 +55,32 @@ export class FakeBackend implements GatewayBackend {
     return [...this.grants.values()].filter((g) => g.active && g.grant.user === user && g.grant.resource === resource).map((g) => g.grant);
   }
 
-  async upstreamFor(grantId: string) {
+  async access(grantId: string): Promise<GrantAccess> {
     const g = this.grants.get(grantId);
     if (!g) throw new Error(`unknown grant ${grantId}`);
-    return { target: g.target, scope: g.scope };
+    const { target, scope } = g;
+    const role = { name: scope.role, allow: scope.allow, tables: scope.tables, denyTables: scope.denyTables };
+    const tls = target.tls || undefined;
+    return {
+      resource: {
+        name: scope.resource,
+        kind: 'postgres',
+        upstream: { host: target.host, port: target.port, database: target.database, tls: tls !== undefined, tlsCa: tls?.ca, tlsVerify: tls?.rejectUnauthorized },
+        labels: {},
+        roles: new Map([[role.name, role]]),
+      },
+      role,
+      login: target.user,
+      password: target.password,
+    };
+  }
+
+  /** What the gateway reported of upstream logins that failed (their own words). */
+  readonly upstreamFailures: { grantId: string; detail: string }[] = [];
+
+  async upstreamFailed(f: { grantId: string; detail: string }) {
+    this.upstreamFailures.push(f);
+    this.changed();
   }
 
   async authFailed(user: string, resource: string, clientAddress: string, why: string) {
@@ -93,7 +107,7 @@ export class FakeBackend implements GatewayBackend {
   }
 
   async statement(record: StatementRecord) {
-    this.statements.push(record);
+    this.statements.push({ ...record, text: record.text ?? '' });
     this.changed();
   }
 

@@ -75,9 +75,30 @@ describe('upstream sign-in with the role credential', () => {
 
   it('tells the user the upstream refused the credential, without showing the password', async () => {
     const r = await psqlAs(target('scram_role', { password: 'not-the-password-xyz' }), 'select 1');
-    expect(r.stderr).toContain("airlock: the upstream refused the gateway's credential for role read");
+    expect(r.stderr).toContain("airlock: the orders-db upstream rejected Airlock's login for role read; an admin can see why in the audit log");
     expect(r.stderr).not.toContain('not-the-password-xyz');
     await backend.until(() => backend.ended.some((e) => e.reason === 'upstream'));
+  });
+
+  it("records the upstream's own words for an admin when the role's login does not exist, and tells the user a short true sentence", async () => {
+    const before = backend.upstreamFailures.length;
+    const r = await psqlAs(target('orders_ro_missing', { password: 'whatever-pw-1' }), 'select 1');
+    expect(r.stderr).toContain("rejected Airlock's login for role read");
+    expect(r.stderr).not.toContain('does not exist');
+    await backend.until(() => backend.upstreamFailures.length > before);
+    const failure = backend.upstreamFailures.at(-1)!;
+    // The temp cluster's pg_hba asks for a password first; either way the upstream's own words are kept.
+    expect(failure.detail).toMatch(/orders_ro_missing|password authentication failed/);
+    expect(failure.detail).toMatch(/SQLSTATE 28/);
+    expect(JSON.stringify(failure)).not.toContain('whatever-pw-1');
+  });
+
+  it('names a database the upstream does not have in the record, not to the user', async () => {
+    const before = backend.upstreamFailures.length;
+    const r = await psqlAs(target('scram_role', { database: 'no_such_db_xyz' }), 'select 1');
+    expect(r.stderr).toContain("rejected Airlock's login for role read");
+    await backend.until(() => backend.upstreamFailures.length > before);
+    expect(backend.upstreamFailures.at(-1)!.detail).toContain('database "no_such_db_xyz" does not exist (SQLSTATE 3D000)');
   });
 
   it('says the upstream cannot be reached when it is down', async () => {

@@ -1,14 +1,16 @@
-import { appendAuditBatch, type AuditEntry } from '../../audit/chain.js';
-import type { Clock } from '../../core/clock.js';
-import { addSessionCounts } from '../../store/sessions.js';
-import type { Store } from '../../store/store.js';
+import { appendAuditBatch, type AuditEntry } from './chain.js';
+import type { Clock } from '../core/clock.js';
+import { addSessionCounts } from '../store/sessions.js';
+import type { Store } from '../store/store.js';
 import { randomBytes } from 'node:crypto';
-import { createWriterThread, writerScript, type BatchMarker, type SessionCounts, type WriterThread } from './audit-writer-thread.js';
+import { createWriterThread, writerScript, type BatchMarker, type SessionCounts, type WriterThread } from './writer-thread.js';
 
 export interface QueuedStatement {
   readonly entry: AuditEntry;
   readonly sessionId: string;
   readonly refused: boolean;
+  /** The write-ahead intent this record closes, settled once the record is committed. */
+  readonly intent?: string;
 }
 
 export interface RecorderOptions {
@@ -30,8 +32,10 @@ export interface RecorderOptions {
    * memory a slow disk or a starved writer thread can make the gateway hold.
    */
   readonly maxBacklog?: number;
-  /** Nice value added to the writer thread (see audit-writer-worker.ts). */
+  /** Nice value added to the writer thread (see writer-worker.ts). */
   readonly writerNiceness?: number;
+  /** Called with the intents a committed batch closed (the intent log then lets their segment go). */
+  readonly settled?: (intents: string[]) => void;
 }
 
 /** A writer thread that dies this many times is not restarted: batches are then written on this thread. */
@@ -44,7 +48,7 @@ const MAX_THREAD_FAILURES = 3;
  * is written `maxDelayMs` after its first statement, or at once when it
  * reaches `maxBatch`.
  *
- * Batches are written by a worker thread (audit-writer-worker.ts) with its own
+ * Batches are written by a worker thread (writer-worker.ts) with its own
  * connection to the store file, so the commit, fsync, canonical JSON and
  * hashing do not stall the sessions on the event loop. It takes the same
  * `BEGIN IMMEDIATE` write lock as the store's transactions and reads the chain
@@ -146,6 +150,7 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
       queue = [];
       writing = writing
         .then(() => write(batch))
+        .then(() => releaseIntents(batch))
         .catch((err: unknown) => {
           console.error(`airlock: could not write ${batch.length} statement audit event(s):`, err);
           noteLost(batch);
@@ -153,6 +158,13 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
         .finally(() => settled(batch.length));
     }
     return writing;
+  }
+
+  function releaseIntents(batch: readonly QueuedStatement[]): void {
+    if (!opts.settled) return;
+    const intents: string[] = [];
+    for (const q of batch) if (q.intent) intents.push(q.intent);
+    if (intents.length > 0) opts.settled(intents);
   }
 
   function settled(n: number): void {

@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import SQLite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { appendAudit, verifyAudit } from '../../src/audit/chain.js';
-import { createControlPlaneBackend } from '../../src/gateway/postgres/control-plane-backend.js';
-import { createStatementRecorder } from '../../src/gateway/postgres/statement-recorder.js';
+import { createControlPlanePort } from '../../src/gateway/kernel/control-plane-port.js';
+import { createStatementRecorder } from '../../src/audit/statement-recorder.js';
 import { serverKey } from '../../src/store/meta.js';
 import { findSession } from '../../src/store/sessions.js';
 import { openStore } from '../../src/store/store.js';
@@ -20,7 +20,7 @@ afterEach(async () => {
 
 async function backendWithGrant() {
   const saltKey = await serverKey(w.store.db, 'grant-salt');
-  const backend = createControlPlaneBackend({ store: w.store, clock: w.clock, bus: w.bus, directory: w.config.directory, saltKey, statementText: 'text' });
+  const backend = createControlPlanePort({ store: w.store, clock: w.clock, bus: w.bus, directory: w.config.directory, saltKey, kind: 'postgres' });
   const { grant } = await w.lifecycle.request(w.user('alice'), { resource: 'orders-db', role: 'read', durationSeconds: 600, reason: 'INC-1' });
   return { backend, grantId: grant!.id };
 }
@@ -83,7 +83,7 @@ describe('statement audit on a writer thread', () => {
     }
 
     for (const { sessionId } of sessions) {
-      await backend.sessionEnded({ sessionId, reason: 'client', statements: perSession, refused: 0, bytesIn: 0, bytesOut: 0 });
+      await backend.sessionEnded({ sessionId, reason: 'client', statements: perSession, refused: 0, bytesIn: 0, bytesOut: 0, at: w.clock.now() });
     }
     await backend.close();
     expect(await verifyAudit(w.store.db)).toMatchObject({ ok: true });

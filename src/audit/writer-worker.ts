@@ -10,11 +10,11 @@
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
-import { chainRows, HEAD_KEY } from '../../audit/chain.js';
-import type { WriterReply, WriterRequest, WriterSetup } from './audit-writer-thread.js';
+import { chainRows, HEAD_KEY } from './chain.js';
+import type { WriterReply, WriterRequest, WriterSetup } from './writer-thread.js';
 
 const port = parentPort;
-if (!port) throw new Error('audit-writer-worker.js runs only as a worker thread');
+if (!port) throw new Error('writer-worker.js runs only as a worker thread');
 const setup = workerData as WriterSetup;
 
 // On Linux, priority 0 names the calling thread only. A batch is milliseconds of CPU at

@@ -1,5 +1,7 @@
-import { normalizeSync } from 'libpg-query';
 import { appendAudit } from '../../audit/chain.js';
+import { IntentLog } from '../../audit/intent-log.js';
+import { intentDirFor } from '../../audit/intent-recovery.js';
+import { createStatementRecorder } from '../../audit/statement-recorder.js';
 import type { Clock } from '../../core/clock.js';
 import { notFound } from '../../core/errors.js';
 import type { EventBus, SessionSummary } from '../../core/events.js';
@@ -10,11 +12,10 @@ import { decodeScramVerifier, grantSalt, SCRAM_ITERATIONS } from '../../core/sec
 import { activeGrantVerifiers, findGrant } from '../../store/grants.js';
 import { findSession, finishSession, insertSession } from '../../store/sessions.js';
 import type { Store } from '../../store/store.js';
-import type { GatewayBackend, GatewayGrant, SessionEnd, SessionStart, StatementRecord } from './backend.js';
-import { PgGatewayError } from './errors.js';
-import { createStatementRecorder } from './statement-recorder.js';
+import { GatewayError } from './errors.js';
+import type { ControlPlanePort, GatewayGrant, GatewayKind, SessionEnd, SessionStart, StatementRecord } from './port.js';
 
-export interface ControlPlaneBackendDeps {
+export interface ControlPlanePortDeps {
   readonly store: Store;
   readonly clock: Clock;
   readonly bus: EventBus;
@@ -22,32 +23,32 @@ export interface ControlPlaneBackendDeps {
   readonly saltKey: Buffer;
   /** Where role credentials' `password_env` variables are read from. */
   readonly env?: NodeJS.ProcessEnv;
-  /** `text` records statements as sent; `redacted` replaces literals with placeholders; `off` keeps only counts. */
-  readonly statementText?: 'text' | 'redacted' | 'off';
+  /** Which gateway's sessions this port records (audit targets say `gateway:KIND`). */
+  readonly kind: GatewayKind;
   /**
    * false: statements are counted on the session but not written to the audit
    * chain. Only for measuring what per-statement audit costs (`npm run bench`);
    * no config reaches it.
    */
   readonly statementAudit?: boolean;
+  /**
+   * `strict` (the default for a store on disk): every statement is put on
+   * record in the intent log before it is forwarded, so a crash of this
+   * process loses none. `off`: outcomes only (a crash can lose the last
+   * group commit's worth); for measuring what the intent step costs.
+   */
+  readonly intents?: 'strict' | 'off';
 }
 
-function redact(sql: string): string {
-  try {
-    return normalizeSync(sql);
-  } catch {
-    return '[statement that could not be parsed; text redacted]';
-  }
-}
-
-/** Adapts the control plane (store, lifecycle events, config) to the port the Postgres gateway uses. */
-export function createControlPlaneBackend(deps: ControlPlaneBackendDeps): GatewayBackend & { flush(): Promise<void>; close(): Promise<void> } {
+/** Adapts the control plane (store, lifecycle events, config) to the port every gateway uses. */
+export function createControlPlanePort(deps: ControlPlanePortDeps): ControlPlanePort & { flush(): Promise<void>; close(): Promise<void> } {
   const { store, clock, bus, directory } = deps;
   const env = deps.env ?? process.env;
-  const recorder = createStatementRecorder(store, clock);
+  const target = `gateway:${deps.kind}`;
+  const intentDir = deps.intents === 'off' ? null : intentDirFor(store);
+  const intents = intentDir ? new IntentLog({ dir: intentDir, clock }) : null;
+  const recorder = createStatementRecorder(store, clock, { settled: intents ? (ids) => intents.settled(ids) : undefined });
   const open = new Map<string, SessionSummary>();
-  const textOf = (sql: string) =>
-    deps.statementText === 'off' ? undefined : deps.statementText === 'redacted' ? redact(sql) : sql;
 
   return {
     scramParameters: (user, resource) => ({ salt: grantSalt(deps.saltKey, user, resource), iterations: SCRAM_ITERATIONS }),
@@ -64,29 +65,29 @@ export function createControlPlaneBackend(deps: ControlPlaneBackendDeps): Gatewa
       }));
     },
 
-    async upstreamFor(grantId) {
+    async access(grantId) {
       const grant = await findGrant(store.db, grantId);
       const resource = grant && directory.resources.get(grant.resource);
       const role = grant && resource?.roles.get(grant.role);
       if (!grant || !resource || !role) throw notFound('unknown_grant', `grant ${grantId} or its role is no longer configured`);
       const credential = role.credential;
-      return {
-        target: {
-          host: resource.upstream.host,
-          port: resource.upstream.port,
-          database: resource.upstream.database ?? resource.name,
-          user: credential?.user ?? grant.user,
-          password: credential?.passwordEnv ? env[credential.passwordEnv] : undefined,
-          tls: resource.upstream.tls ? { rejectUnauthorized: resource.upstream.tlsVerify !== false, ca: resource.upstream.tlsCa } : false,
-        },
-        scope: { resource: resource.name, role: role.name, allow: role.allow, tables: role.tables, denyTables: role.denyTables },
-      };
+      return { resource, role, login: credential?.user ?? grant.user, password: credential?.passwordEnv ? env[credential.passwordEnv] : undefined };
     },
 
     async authFailed(user, resource, clientAddress, why) {
       await store.transaction((tx) =>
         appendAudit(tx, clock.now(), [
-          { actor: user, action: 'auth.failed', target: 'gateway:postgres', subjectUser: user, resource, details: { client_address: clientAddress, why } },
+          { actor: user, action: 'auth.failed', target, subjectUser: user, resource, details: { client_address: clientAddress, why } },
+        ]),
+      );
+    },
+
+    async upstreamFailed(f) {
+      // The upstream's own words, for the admin; the user is told only that the login failed.
+      console.error(`airlock: ${deps.kind} upstream of ${f.resource} refused role ${f.role} (login "${f.login}"): ${f.detail}`);
+      await store.transaction((tx) =>
+        appendAudit(tx, clock.now(), [
+          { actor: 'airlock', action: 'upstream.failed', target, resource: f.resource, details: { grant: f.grantId, role: f.role, login: f.login, detail: f.detail } },
         ]),
       );
     },
@@ -96,7 +97,7 @@ export function createControlPlaneBackend(deps: ControlPlaneBackendDeps): Gatewa
       if (!grant) throw notFound('unknown_grant', `grant ${start.grantId} does not exist`);
       // The grant was read before the client's proof arrived: a revoke during the handshake lands here.
       if (grant.state !== 'active' || grant.expiresAt <= clock.now()) {
-        throw new PgGatewayError('auth_failed', `airlock: access to ${grant.resource} ended while signing in (${grant.state === 'active' ? 'expired' : grant.state})`);
+        throw new GatewayError('auth_failed', `airlock: access to ${grant.resource} ended while signing in (${grant.state === 'active' ? 'expired' : grant.state})`);
       }
       const session: SessionSummary = {
         id: newId('ses'),
@@ -130,6 +131,11 @@ export function createControlPlaneBackend(deps: ControlPlaneBackendDeps): Gatewa
       return { sessionId: session.id };
     },
 
+    intend(intent) {
+      if (!intents || deps.statementAudit === false) return undefined;
+      return intents.intend(intent.sessionId, intent.text);
+    },
+
     statement(r: StatementRecord) {
       const session = open.get(r.sessionId);
       if (!session) return;
@@ -138,6 +144,7 @@ export function createControlPlaneBackend(deps: ControlPlaneBackendDeps): Gatewa
       recorder.record({
         sessionId: r.sessionId,
         refused: r.outcome === 'refused',
+        intent: r.intent,
         entry: {
           actor: session.user,
           action: r.outcome === 'refused' ? 'statement.refused' : 'statement',
@@ -146,14 +153,16 @@ export function createControlPlaneBackend(deps: ControlPlaneBackendDeps): Gatewa
           resource: session.resource,
           // Keys in sorted order: the canonical encoding then skips its sort.
           details: {
+            ...r.extra,
             command_tag: r.commandTag,
             duration_ms: Math.round(r.durationMs * 1000) / 1000,
             grant: session.grantId,
+            intent: r.intent,
             outcome: r.outcome,
             reason: r.reason,
             rows: r.rows,
             sqlstate: r.sqlstate,
-            text: textOf(r.text),
+            text: r.text,
           },
         },
       });
@@ -161,7 +170,7 @@ export function createControlPlaneBackend(deps: ControlPlaneBackendDeps): Gatewa
 
     async sessionEnded(end: SessionEnd) {
       await recorder.flush();
-      const at = clock.now();
+      const at = end.at;
       const before = open.get(end.sessionId) ?? (await findSession(store.db, end.sessionId));
       open.delete(end.sessionId);
       if (!before) return;
@@ -197,7 +206,10 @@ export function createControlPlaneBackend(deps: ControlPlaneBackendDeps): Gatewa
     auditBackpressure: () => recorder.congested(),
 
     flush: () => recorder.flush(),
-    /** Flushes and stops the statement writer thread. */
-    close: () => recorder.close(),
+    /** Flushes and stops the statement writer thread; closes the intent log (what is settled is removed). */
+    async close() {
+      await recorder.close();
+      intents?.close();
+    },
   };
 }

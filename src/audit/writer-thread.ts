@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { AuditEntry } from '../../audit/chain.js';
+import type { AuditEntry } from './chain.js';
 
 /** What the writer thread is started with. */
 export interface WriterSetup {
@@ -39,7 +39,7 @@ export type WriterReply = { readonly id: number; readonly ok: true } | { readonl
  * Null when neither exists: the caller then writes on its own thread.
  */
 export function writerScript(): URL | null {
-  const here = new URL('./audit-writer-worker.js', import.meta.url);
+  const here = new URL('./writer-worker.js', import.meta.url);
   if (existsSync(here)) return here;
   const path = fileURLToPath(here);
   const marker = `${sep}src${sep}`;

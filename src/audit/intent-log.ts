@@ -1,0 +1,219 @@
+import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Clock } from '../core/clock.js';
+
+/**
+ * The write-ahead record of statements (and requests) forwarded upstream.
+ *
+ * An intent is appended with one write(2) before the statement is forwarded,
+ * so once the upstream can run it, the record is in the operating system's
+ * hands and survives any crash of this process. Its outcome goes to the audit
+ * chain later, in the recorder's group commits, naming the intent's id. An
+ * fdatasync every `syncIntervalMs` (off the event loop) bounds what a power
+ * loss of the Airlock host can take: the intents of that last window.
+ *
+ * Intents live in segment files named by run and number. A segment whose
+ * every intent has its outcome committed is deleted once a newer one takes
+ * the appends; whatever is left at start-up belongs to a process that died,
+ * and recovery (intent-recovery.ts) closes each intent that has no outcome in
+ * the chain as "may or may not have run".
+ */
+
+export interface IntentLogOptions {
+  /** Directory of the segment files (created if missing). */
+  readonly dir: string;
+  readonly clock: Clock;
+  /** How often written intents are forced to disk (default 10 ms). */
+  readonly syncIntervalMs?: number;
+  /** A segment takes appends until it holds this many bytes (default 8 MiB) … */
+  readonly segmentBytes?: number;
+  /** … or is this old (default 60 s). */
+  readonly segmentMs?: number;
+}
+
+/** One line of a segment. */
+export interface IntentLine {
+  /** `run.segment.n`: `n` counts the run's intents from 1 with no gap. */
+  readonly id: string;
+  readonly session: string;
+  readonly text?: string;
+  readonly at: string;
+}
+
+/** The first line of a segment. */
+export interface SegmentHeader {
+  readonly run: string;
+  readonly segment: number;
+  readonly started: string;
+}
+
+interface Segment {
+  readonly no: number;
+  readonly path: string;
+  readonly fd: number;
+  readonly startedMs: number;
+  bytes: number;
+  outstanding: number;
+  closed: boolean;
+}
+
+const SEGMENT = /^intents-([0-9a-f]+)-(\d+)\.log$/;
+
+export function segmentFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => SEGMENT.test(n))
+    .sort((a, b) => {
+      const [, ra, sa] = SEGMENT.exec(a)!;
+      const [, rb, sb] = SEGMENT.exec(b)!;
+      return ra === rb ? Number(sa) - Number(sb) : a < b ? -1 : 1;
+    })
+    .map((n) => join(dir, n));
+}
+
+/** Reads a segment; a torn last line (the process died mid-append) is dropped. */
+export function readSegment(path: string): { header: SegmentHeader | null; intents: IntentLine[] } {
+  const lines = readFileSync(path, 'utf8').split('\n');
+  let header: SegmentHeader | null = null;
+  const intents: IntentLine[] = [];
+  for (const line of lines) {
+    if (!line) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    if ('run' in value) header = value as SegmentHeader;
+    else if ('id' in value && 'session' in value) intents.push(value as IntentLine);
+  }
+  return { header, intents };
+}
+
+export class IntentLog {
+  readonly run = randomBytes(4).toString('hex');
+  private n = 0;
+  private current: Segment;
+  private readonly segments = new Map<number, Segment>();
+  private dirty = false;
+  private syncing = false;
+  private readonly syncTimer: NodeJS.Timeout;
+  private readonly segmentBytes: number;
+  private readonly segmentMs: number;
+
+  constructor(private readonly opts: IntentLogOptions) {
+    mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+    this.segmentBytes = opts.segmentBytes ?? 8 * 1024 * 1024;
+    this.segmentMs = opts.segmentMs ?? 60_000;
+    this.current = this.open(1);
+    this.syncTimer = setInterval(() => this.sync(), opts.syncIntervalMs ?? 10);
+    this.syncTimer.unref();
+  }
+
+  private open(no: number): Segment {
+    const path = join(this.opts.dir, `intents-${this.run}-${no}.log`);
+    const fd = openSync(path, 'a', 0o600);
+    const now = this.opts.clock.now();
+    const header = JSON.stringify({ run: this.run, segment: no, started: now.toISOString() } satisfies SegmentHeader) + '\n';
+    writeSync(fd, header);
+    const segment: Segment = { no, path, fd, startedMs: now.getTime(), bytes: header.length, outstanding: 0, closed: false };
+    this.segments.set(no, segment);
+    return segment;
+  }
+
+  /**
+   * Appends an intent and returns its id. Throws when it cannot be written
+   * (the statement must then not be forwarded).
+   */
+  intend(session: string, text: string | undefined): string {
+    const now = this.opts.clock.now();
+    let seg = this.current;
+    if (seg.bytes >= this.segmentBytes || now.getTime() - seg.startedMs >= this.segmentMs) seg = this.rotate();
+    const id = `${this.run}.${seg.no}.${++this.n}`;
+    const line = JSON.stringify({ id, session, text, at: now.toISOString() } satisfies IntentLine) + '\n';
+    seg.bytes += writeSync(seg.fd, line);
+    seg.outstanding++;
+    this.dirty = true;
+    return id;
+  }
+
+  /** The outcomes of these intents are committed in the chain: their segment may go once it is done with. */
+  settled(ids: Iterable<string>): void {
+    for (const id of ids) {
+      const dot = id.indexOf('.');
+      if (dot < 0 || id.slice(0, dot) !== this.run) continue;
+      const seg = this.segments.get(Number(id.slice(dot + 1, id.indexOf('.', dot + 1))));
+      if (!seg) continue;
+      seg.outstanding--;
+      this.collect(seg);
+    }
+  }
+
+  /** Intents written and not yet settled (metrics, tests). */
+  outstanding(): number {
+    let n = 0;
+    for (const s of this.segments.values()) n += s.outstanding;
+    return n;
+  }
+
+  private rotate(): Segment {
+    const old = this.current;
+    // Its unsynced tail must reach the disk too: the timer only syncs the segment taking appends.
+    fdatasyncSync(old.fd);
+    this.current = this.open(old.no + 1);
+    this.collect(old);
+    return this.current;
+  }
+
+  private collect(seg: Segment): void {
+    if (seg === this.current || seg.outstanding > 0 || seg.closed) return;
+    seg.closed = true;
+    this.segments.delete(seg.no);
+    try {
+      closeSync(seg.fd);
+      unlinkSync(seg.path);
+    } catch (err) {
+      console.error(`airlock: could not remove the settled intent segment ${seg.path}:`, err);
+    }
+  }
+
+  private sync(): void {
+    if (!this.dirty || this.syncing) return;
+    this.dirty = false;
+    this.syncing = true;
+    const fd = this.current.fd;
+    fdatasync(fd, (err) => {
+      this.syncing = false;
+      if (err && !this.current.closed) console.error('airlock: could not force the intent log to disk:', err);
+    });
+  }
+
+  /** Stops syncing and closes the files; what is still outstanding stays on disk for recovery. */
+  close(): void {
+    clearInterval(this.syncTimer);
+    for (const seg of this.segments.values()) {
+      if (seg.closed) continue;
+      seg.closed = true;
+      try {
+        closeSync(seg.fd);
+      } catch {
+        // already closed
+      }
+      if (seg.outstanding === 0) {
+        try {
+          unlinkSync(seg.path);
+        } catch {
+          // gone already
+        }
+      }
+    }
+    this.segments.clear();
+  }
+}
