@@ -32,8 +32,9 @@ export function nowRoute(cp: ControlPlane) {
       waiting,
       grants: active.map((g) => ({
         ...grantView(g, sessions.filter((s) => s.grantId === g.id)),
-        can_release: g.user === me.name,
-        can_revoke: mayRevoke(cp, me, g),
+        // A read-scoped caller (a read token, an auditor) is offered no buttons: the API would refuse them.
+        can_release: g.user === me.name && c.var.caller.scope !== 'read',
+        can_revoke: mayRevoke(cp, me, g) && c.var.caller.scope === 'admin',
       })),
     });
   });

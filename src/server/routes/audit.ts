@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { parseDuration } from '../../core/duration.js';
 import { forbidden, invalid } from '../../core/errors.js';
-import { isAdmin } from '../../core/policy.js';
+import { seesEverything } from '../../core/visibility.js';
 import { toAuditEvent, verifyAudit } from '../../audit/chain.js';
 import { limitParam } from '../body.js';
 import type { ApiEnv, ControlPlane } from '../context.js';
@@ -14,8 +14,18 @@ export function auditRoutes(cp: ControlPlane) {
   function query(c: Context<ApiEnv>, limit: number) {
     const me = c.var.user;
     let q = store.db.selectFrom('audit_events').selectAll();
-    // Non-admins see the trail of their own access: what they did and what was done to their requests and grants.
-    if (!isAdmin(directory, me)) q = q.where((eb) => eb.or([eb('actor', '=', me.name), eb('subject_user', '=', me.name)]));
+    // Others see the trail of their own access: what they did and what was done to their requests and grants;
+    // with visibility.statements: all, also everyone's sessions and statements.
+    if (!seesEverything(directory, cp.identity.visibility, me)) {
+      const everyonesStatements = cp.identity.visibility.statements === 'all';
+      q = q.where((eb) =>
+        eb.or([
+          eb('actor', '=', me.name),
+          eb('subject_user', '=', me.name),
+          ...(everyonesStatements ? [eb('action', 'like', 'statement%'), eb('action', 'like', 'session.%')] : []),
+        ]),
+      );
+    }
     const { user, resource, action, since, target, after } = c.req.query();
     if (user) q = q.where((eb) => eb.or([eb('actor', '=', user), eb('subject_user', '=', user)]));
     if (resource) q = q.where('resource', '=', resource);
@@ -37,7 +47,7 @@ export function auditRoutes(cp: ControlPlane) {
   });
 
   app.get('/export', async (c) => {
-    if (!isAdmin(directory, c.var.user)) throw forbidden('admins_only', 'only admins can export the whole audit log');
+    if (!seesEverything(directory, cp.identity.visibility, c.var.user)) throw forbidden('admins_only', 'only admins and auditors can export the whole audit log');
     const rows = await query(c, 1_000_000).orderBy('seq', 'asc').execute();
     c.header('content-type', 'application/x-ndjson');
     return c.body(rows.map((r) => JSON.stringify(toAuditEvent(r))).join('\n') + (rows.length ? '\n' : ''));

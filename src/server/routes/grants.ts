@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { parseDuration } from '../../core/duration.js';
 import { forbidden, notFound } from '../../core/errors.js';
 import type { GrantState } from '../../core/model.js';
-import { isAdmin } from '../../core/policy.js';
+import { seesEverything } from '../../core/visibility.js';
 import { findGrant, listGrants } from '../../store/grants.js';
 import { listSessions } from '../../store/sessions.js';
 import { limitParam, readBody } from '../body.js';
@@ -21,7 +21,7 @@ export function grantRoutes(cp: ControlPlane) {
   app.get('/', async (c) => {
     const me = c.var.user;
     const all = c.req.query('all') === 'true';
-    if (all && !isAdmin(directory, me)) throw forbidden('admins_only', 'only admins can list everyone\'s grants; drop --all to see yours');
+    if (all && !seesEverything(directory, cp.identity.visibility, me)) throw forbidden('admins_only', 'only admins and auditors can list everyone\'s grants; drop --all to see yours');
     const state = c.req.query('state');
     const grants = await listGrants(store.db, {
       user: all ? c.req.query('user') : me.name,

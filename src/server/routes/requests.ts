@@ -2,7 +2,8 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { parseDuration } from '../../core/duration.js';
 import { notFound } from '../../core/errors.js';
-import { canReview, isAdmin, policyNamed } from '../../core/policy.js';
+import { canReview, policyNamed } from '../../core/policy.js';
+import { seesEverything } from '../../core/visibility.js';
 import { findRequest, listRequests, reviewsOf } from '../../store/requests.js';
 import { readBody } from '../body.js';
 import type { ApiEnv, ControlPlane } from '../context.js';
@@ -36,8 +37,10 @@ export function requestRoutes(cp: ControlPlane) {
     const me = c.var.user;
     const pendingOnly = c.req.query('pending') === 'true';
     const all = await listRequests(store.db, { state: pendingOnly ? 'pending' : undefined, limit: 500 });
+    // Auditors see every request; others their own and those waiting for their review.
+    const everything = seesEverything(directory, cp.identity.visibility, me) && !pendingOnly && c.req.query('all') === 'true';
     const visible = all.filter(
-      (r) => r.user === me.name || (r.state === 'pending' && canReview(directory, me, r.user, policyNamed(directory, r.policy))),
+      (r) => everything || r.user === me.name || (r.state === 'pending' && canReview(directory, me, r.user, policyNamed(directory, r.policy))),
     );
     return c.json(
       await Promise.all(
@@ -53,7 +56,7 @@ export function requestRoutes(cp: ControlPlane) {
     const r = await findRequest(store.db, c.req.param('id'));
     const me = c.var.user;
     // Same rule as the list: the requester, those who may review it, and admins (a denial's comment is not for everyone).
-    const visible = r && (r.user === me.name || isAdmin(directory, me) || canReview(directory, me, r.user, policyNamed(directory, r.policy)));
+    const visible = r && (r.user === me.name || seesEverything(directory, cp.identity.visibility, me) || canReview(directory, me, r.user, policyNamed(directory, r.policy)));
     if (!r || !visible) throw notFound('unknown_request', `there is no request ${c.req.param('id')}`);
     return c.json(requestView(r, await reviewsOf(store.db, r.id)));
   });

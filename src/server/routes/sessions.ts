@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { forbidden, notFound } from '../../core/errors.js';
-import { canRevoke, policyNamed } from '../../core/policy.js';
+import { policyNamed } from '../../core/policy.js';
+import { mayReadStatements } from '../../core/visibility.js';
 import { toAuditEvent } from '../../audit/chain.js';
 import { findGrant } from '../../store/grants.js';
 import { findSession, listSessions } from '../../store/sessions.js';
@@ -21,15 +22,19 @@ export function sessionRoutes(cp: ControlPlane) {
     return c.json(sessions.map(sessionView));
   });
 
-  /** A session and its statements in order. Statement text is sensitive: the grantee, its reviewers and admins only. */
+  /**
+   * A session and its statements in order. Statement text is sensitive: with
+   * `visibility.statements: own` (the default) the session's user, the
+   * reviewers of its policy, admins and auditors read it; with `all`, everyone.
+   */
   app.get('/:id', async (c) => {
     const me = c.var.user;
     const s = await findSession(store.db, c.req.param('id'));
     if (!s) throw notFound('unknown_session', `there is no session ${c.req.param('id')}`);
     const grant = await findGrant(store.db, s.grantId);
     const policy = grant && policyNamed(directory, grant.policy);
-    if (s.user !== me.name && !canRevoke(directory, me, policy)) {
-      throw forbidden('not_allowed', `only ${s.user}, reviewers of its policy and admins can read session ${s.id}`);
+    if (!mayReadStatements(directory, cp.identity.visibility, me, s.user, policy)) {
+      throw forbidden('not_allowed', `only ${s.user}, reviewers of its policy, admins and auditors can read the statements of session ${s.id}`);
     }
     const events = await store.db
       .selectFrom('audit_events')
