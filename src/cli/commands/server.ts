@@ -1,11 +1,17 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
-import { loadConfig } from '../../config/load.js';
+import { missingCredentialWarnings } from '../../config/credential-warnings.js';
+import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { configSchema } from '../../config/schema.js';
 import { startAirlock } from '../../server/airlock.js';
 import { printJson } from '../output.js';
 import { action } from '../run.js';
+
+/** A role whose password variable is missing fails only when someone connects: say so at once, on stderr. */
+function warnMissingCredentials(config: LoadedConfig): void {
+  for (const line of missingCredentialWarnings(config.directory, process.env)) console.error(`airlock: ${line}`);
+}
 
 export function serverCommands(program: Command): void {
   program
@@ -16,6 +22,7 @@ export function serverCommands(program: Command): void {
     .action(
       action(async (opts: { config: string; listen?: string }) => {
         const config = loadConfig(opts.config);
+        warnMissingCredentials(config);
         const running = await startAirlock(config, { listen: opts.listen });
         console.log(`airlock: control plane listening on ${running.url} (store ${running.store.location})`);
         for (const line of running.gatewayLines) console.log(`airlock: ${line}`);
@@ -37,6 +44,7 @@ export function serverCommands(program: Command): void {
     .action(
       action((opts: { config: string }) => {
         const loaded = loadConfig(opts.config);
+        warnMissingCredentials(loaded);
         console.log(`${opts.config}: ok (${loaded.directory.users.size} users, ${loaded.directory.resources.size} resources, ${loaded.directory.policies.length} policies)`);
       }),
     );
