@@ -76,8 +76,10 @@ export async function startHarness(resource: Resource, env: NodeJS.ProcessEnv = 
     return s;
   };
   const authorize = async (req: IncomingMessage) => {
+    // A browser presents its grant as a cookie (phase 2: signed by the dashboard); scripts use Basic auth.
+    const cookie = /(?:^|;\s*)airlock_grant=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
     const header = req.headers.authorization ?? '';
-    const roleName = Buffer.from(header.replace(/^Basic /, ''), 'base64').toString().split(':')[0]!;
+    const roleName = cookie ?? Buffer.from(header.replace(/^Basic /, ''), 'base64').toString().split(':')[0]!;
     const role = resource.roles.get(roleName);
     if (!role) return { refused: { status: 401, code: 'http_unauthenticated' as const, message: 'airlock: no grant presented', headers: { 'www-authenticate': 'Basic realm="airlock"' } } };
     return { session: session(roleName), role };
