@@ -1,6 +1,6 @@
 import type { LoadedConfig } from '../config/load.js';
 import { createControlPlanePort } from '../gateway/kernel/control-plane-port.js';
-import type { GatewayKind } from '../gateway/kernel/port.js';
+import type { ControlPlanePort, GatewayKind } from '../gateway/kernel/port.js';
 import { gatewayAdapter, type RunningGateway } from '../gateway/registry.js';
 import { splitHostPort, startControlPlane, type StartOptions } from './start.js';
 
@@ -13,6 +13,11 @@ export interface AirlockOptions extends StartOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Write-ahead intents before each statement (default `strict`); `off` only for measuring their cost. */
   readonly intents?: 'strict' | 'off';
+  /**
+   * Tests only: wraps the port a gateway gets, to make the audit log fall
+   * behind or fail on cue (the conformance suite's fail-closed cases).
+   */
+  readonly tapPort?: (port: ControlPlanePort) => ControlPlanePort;
 }
 
 /**
@@ -38,7 +43,7 @@ export async function startAirlock(config: LoadedConfig, options: AirlockOptions
       ports.push(port);
       const listen = (kind === 'postgres' ? options.postgresListen : undefined) ?? options.gatewayListen?.[kind] ?? section.listen;
       const gateway = await adapter.start({
-        port,
+        port: options.tapPort ? options.tapPort(port) : port,
         clock: cp.clock,
         listen: splitHostPort(listen),
         config: section,
