@@ -1,3 +1,4 @@
+import { encodeMysqlVerifiers, mysqlVerifiers } from './mysql-verifiers.js';
 import { encodeScramVerifier, grantSalt, newSecret, scramVerifier } from './secret.js';
 import type { Clock } from './clock.js';
 import { formatDuration } from './duration.js';
@@ -297,7 +298,7 @@ export function createLifecycle(deps: LifecycleDeps) {
         if (g.state !== 'active' || g.expiresAt <= now) throw conflict('grant_not_active', `grant ${g.id} is ${g.state === 'active' ? 'expired' : g.state}`);
         const secret = newSecret('als');
         const verifier = scramVerifier(secret, grantSalt(deps.saltKey, g.user, g.resource));
-        await grants.setGrantVerifier(tx, g.id, encodeScramVerifier(verifier));
+        await grants.setGrantVerifier(tx, g.id, encodeScramVerifier(verifier), encodeMysqlVerifiers(mysqlVerifiers(secret)));
         audit(grantAudit(g, actor.name, 'grant.secret_issued'));
         return { grant: g, secret };
       });

@@ -42,6 +42,7 @@ export async function insertGrant(tx: Executor, g: Grant): Promise<void> {
       ended_by: null,
       end_reason: null,
       secret_verifier: null,
+      mysql_verifiers: null,
     })
     .execute();
 }
@@ -73,7 +74,7 @@ export async function endGrant(
 ): Promise<boolean> {
   const result = await tx
     .updateTable('grants')
-    .set({ state, ended_at: at.toISOString(), ended_by: by, end_reason: reason, secret_verifier: null })
+    .set({ state, ended_at: at.toISOString(), ended_by: by, end_reason: reason, secret_verifier: null, mysql_verifiers: null })
     .where('id', '=', id)
     .where('state', '=', 'active')
     .executeTakeFirst();
@@ -84,8 +85,8 @@ export async function setGrantExpiry(tx: Executor, id: string, expiresAt: Date):
   await tx.updateTable('grants').set({ expires_at: expiresAt.toISOString() }).where('id', '=', id).execute();
 }
 
-export async function setGrantVerifier(tx: Executor, id: string, verifier: string): Promise<void> {
-  await tx.updateTable('grants').set({ secret_verifier: verifier }).where('id', '=', id).execute();
+export async function setGrantVerifier(tx: Executor, id: string, verifier: string, mysqlVerifiers: string | null = null): Promise<void> {
+  await tx.updateTable('grants').set({ secret_verifier: verifier, mysql_verifiers: mysqlVerifiers }).where('id', '=', id).execute();
 }
 
 export async function activeGrantVerifiers(
@@ -93,7 +94,7 @@ export async function activeGrantVerifiers(
   user: string,
   resource: string,
   now: Date,
-): Promise<Array<{ grant: Grant; verifier: string }>> {
+): Promise<Array<{ grant: Grant; verifier: string; mysqlVerifiers: string | null }>> {
   const rows = await tx
     .selectFrom('grants')
     .selectAll()
@@ -103,7 +104,7 @@ export async function activeGrantVerifiers(
     .where('expires_at', '>', now.toISOString())
     .where('secret_verifier', 'is not', null)
     .execute();
-  return rows.map((row) => ({ grant: toGrant(row), verifier: row.secret_verifier! }));
+  return rows.map((row) => ({ grant: toGrant(row), verifier: row.secret_verifier!, mysqlVerifiers: row.mysql_verifiers }));
 }
 
 export async function activeOverdue(tx: Executor, now: Date): Promise<Grant[]> {

@@ -150,4 +150,13 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('sign_in_sessions_user').on('sign_in_sessions').column('user').execute();
     },
   },
+  '0014_mysql_verifiers': {
+    // The MySQL gateway's password plugins check a grant secret against SHA1(SHA1()) and SHA256(SHA256()) of it
+    // (src/core/mysql-verifiers.ts); stored beside the SCRAM verifier, cleared with it when the grant ends.
+    // Secrets issued before this migration have none: their holders use caching_sha2_password's full
+    // authentication (checked against the SCRAM verifier) or issue a new secret.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('grants').addColumn('mysql_verifiers', 'text').execute();
+    },
+  },
 };

@@ -44,6 +44,8 @@ export interface GrantsTable {
   ended_by: string | null;
   end_reason: string | null;
   secret_verifier: string | null;
+  /** `mysql$<SHA1(SHA1(secret))>$<SHA256(SHA256(secret))>` (core/mysql-verifiers.ts); null with the SCRAM verifier. */
+  mysql_verifiers: string | null;
 }
 
 export interface SessionsTable {
