@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SqlScope } from '../../src/gateway/postgres/backend.js';
-import { CatalogFacts, checkSql, clearSqlDecisionCache, loadSqlParser } from '../../src/gateway/postgres/sql/check.js';
+import { CatalogFacts, checkSql, clearSqlDecisionCache, loadSqlParser, setOffThreadChecks } from '../../src/gateway/postgres/sql/check.js';
 import { sqlParserRestarts } from '../../src/gateway/postgres/sql/parse.js';
 
 /**
@@ -17,6 +17,8 @@ const opts = { searchPath: ['public'], catalog: CatalogFacts.NONE };
 const bomb = (i: number) => `select 1${'+1'.repeat(20_000)}${' '.repeat(i)}`;
 
 beforeAll(async () => {
+  // The parser instances under test are this thread's: large texts would otherwise go to the classifier thread.
+  setOffThreadChecks(false);
   await loadSqlParser();
 });
 

@@ -121,6 +121,13 @@ function catalogFirst(schema: string, searchPath: readonly string[], user: strin
   return true;
 }
 
+/** What each set of facts was compiled from, so the classifier thread (check-thread.ts) can compile its own copy. */
+const rawOf = new WeakMap<CatalogFacts, RawCatalog>();
+
+export function catalogRaw(facts: CatalogFacts): RawCatalog {
+  return rawOf.get(facts)!;
+}
+
 export class CatalogFacts {
   /**
    * No facts at all: every check that needs the catalog passes. Only for
@@ -152,6 +159,7 @@ export class CatalogFacts {
     readonly fingerprint: string,
     raw: RawCatalog,
   ) {
+    rawOf.set(this, raw);
     const [functions, systemOneArg, operators, types, casts, columns, owners] = raw;
     for (const [schema, name, oneArg] of functions) addTo(this.userFunctions, name, { schema, oneArg });
     this.systemOneArg = new Set(systemOneArg);
@@ -397,6 +405,7 @@ export class CatalogFacts {
 }
 
 const interned = new Lru<string, CatalogFacts>(64);
+
 
 export class CatalogFormatError extends Error {}
 

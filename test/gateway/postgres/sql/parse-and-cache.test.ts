@@ -1,9 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { SqlScope } from '../../../../src/gateway/postgres/backend.js';
-import { checkSqlSync, clearSqlDecisionCache, loadSqlParser } from '../../../../src/gateway/postgres/sql/check.js';
+import { checkSqlSync, clearSqlDecisionCache, loadSqlParser, setOffThreadChecks } from '../../../../src/gateway/postgres/sql/check.js';
 import { Lru } from '../../../../src/gateway/postgres/sql/lru.js';
 import { sqlParserRestarts } from '../../../../src/gateway/postgres/sql/parse.js';
 import { PUBLIC_PATH, READ, check, expectAllowed, expectRefused } from './helpers.js';
+
+// The parser instances under test are this thread's: large texts would otherwise go to the classifier thread.
+beforeAll(() => setOffThreadChecks(false));
 
 describe('parsing', () => {
   it('refuses what PostgreSQL would not parse, quoting the parser', async () => {
