@@ -10,7 +10,7 @@ import { checkRequest, type CheckedRequest, type RefusedRequest } from './reques
 import type { HttpRequestIntent, HttpRequestLog, HttpRequestOutcome } from './request-record.js';
 import { compileScope, type CompiledScope } from './rules.js';
 import { CredentialMissing, credentialHeader } from './upstream-credential.js';
-import { upstreamTarget } from './upstream-target.js';
+import { upstreamTarget, type UpstreamTarget } from './upstream-target.js';
 import { startWebSocket, type WebSocketRelay } from './websocket-relay.js';
 
 /**
@@ -23,8 +23,12 @@ import { startWebSocket, type WebSocketRelay } from './websocket-relay.js';
  */
 
 export interface HttpAccess {
-  readonly session: HttpSession;
+  readonly resource: Resource;
   readonly role: Role;
+  readonly session: HttpSession;
+  readonly log: HttpRequestLog;
+  /** The upstream credential's value (read by the control plane from the role's variable); never logged. */
+  readonly credentialValue: string | undefined;
 }
 
 export interface AccessRefused {
@@ -32,15 +36,12 @@ export interface AccessRefused {
 }
 
 export interface HttpGatewayOptions {
-  readonly resource: Resource;
-  /** Who sends this request, under which session and role (phase 2: the grant secret or cookie). */
+  /** Who sends this request: the resource, role and session it runs under, or why not. */
   readonly authorize: (req: IncomingMessage) => Promise<HttpAccess | AccessRefused>;
-  readonly log: HttpRequestLog;
   /** The gateway's own paths (`/.airlock/…`); never forwarded, whatever this answers. */
   readonly ownPaths?: (req: IncomingMessage, res: ServerResponse) => void;
   /** Airlock's cookie names, never forwarded upstream. */
   readonly airlockCookies?: readonly string[];
-  readonly env?: NodeJS.ProcessEnv;
   readonly now?: () => Date;
 }
 
@@ -60,18 +61,22 @@ interface ConnectionState extends TrackedConnection {
 }
 
 export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
-  const { resource, log } = options;
-  const upstream = upstreamTarget(resource);
   const now = options.now ?? (() => new Date());
-  const env = options.env ?? process.env;
   const airlockCookies = options.airlockCookies ?? [];
-  const rulesByRole = new Map<string, CompiledScope>();
+  // Keyed by the config objects themselves: a reloaded resource or role gets its own entry.
+  const rulesByRole = new WeakMap<Role, CompiledScope>();
+  const upstreams = new Map<Resource, UpstreamTarget>();
   const connections = new WeakMap<Duplex, ConnectionState>();
 
   const rulesOf = (role: Role): CompiledScope => {
-    let rules = rulesByRole.get(role.name);
-    if (!rules) rulesByRole.set(role.name, (rules = compileScope(role.http ?? { allow: [], deny: [] })));
+    let rules = rulesByRole.get(role);
+    if (!rules) rulesByRole.set(role, (rules = compileScope(role.http ?? { allow: [], deny: [] })));
     return rules;
+  };
+  const upstreamOf = (resource: Resource): UpstreamTarget => {
+    let target = upstreams.get(resource);
+    if (!target) upstreams.set(resource, (target = upstreamTarget(resource)));
+    return target;
   };
 
   const stateOf = (socket: Duplex): ConnectionState => {
@@ -88,7 +93,7 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
 
   const handle = (req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void => {
     void handleRequest(req, res, expectContinue).catch(() => {
-      if (!res.headersSent) send(res, req, 502, 'http_upstream_unreachable', `airlock: the request to ${resource.name} failed`);
+      if (!res.headersSent) send(res, req, 502, 'http_upstream_unreachable', 'airlock: the request failed in the gateway');
       else res.destroy();
     });
   };
@@ -104,7 +109,8 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
       const r = access.refused;
       return send(res, req, r.status, r.code, r.message, bodyPending(req), r.headers);
     }
-    const { session, role } = access;
+    const { session, role, resource, log } = access;
+    const upstream = upstreamOf(resource);
     if (session.ended) return send(res, req, 403, 'http_session_ended', session.endMessage!, true);
     const state = stateOf(req.socket);
     session.track(state);
@@ -119,13 +125,14 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
       const refusal: RefusedRequest = checked.allowed
         ? { allowed: false, code: 'http_upgrade_refused', status: 403, what: 'an Upgrade header without "Connection: upgrade"', target: checked.target }
         : checked;
-      log.outcome(session.id, refusedOutcome(req, seq, refusal, startedAt, now(), scope?.auditQueryValues ?? []));
+      log.outcome(refusedOutcome(req, seq, refusal, startedAt, now(), scope?.auditQueryValues ?? []), null);
       return send(res, req, refusal.status, refusal.code, refusalMessage(resource.name, role.name, refusal.what), bodyPending(req));
     }
     const intent = intentOf(req, seq, checked, startedAt, scope?.auditQueryValues ?? []);
     state.pending.add(res);
+    let handle: unknown;
     try {
-      await log.intent(session.id, intent);
+      handle = await log.intent(intent);
     } catch {
       state.pending.delete(res);
       return send(res, req, 503, 'http_audit_unavailable', 'airlock: the audit log cannot be written, so nothing is forwarded', true);
@@ -135,10 +142,10 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     if (session.ended || res.destroyed) return send(res, req, 403, 'http_session_ended', session.endMessage ?? 'airlock: session ended', true);
     let credential: [string, string] | null;
     try {
-      credential = credentialHeader(scope?.credential, env);
+      credential = credentialHeader(scope?.credential, access.credentialValue);
     } catch (err) {
       if (!(err instanceof CredentialMissing)) throw err;
-      log.outcome(session.id, { ...failedOutcome(intent, now()), status: 502 });
+      log.outcome({ ...failedOutcome(intent, now()), status: 502 }, handle);
       return send(res, req, 502, 'http_credential_missing', `airlock: ${resource.name}: ${err.message}`, true);
     }
     const exchange = startExchange({
@@ -158,7 +165,7 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
       refuse: (status, code, message) => send(res, req, status, code, message, true),
       done: (outcome) => {
         state.exchanges.delete(exchange);
-        log.outcome(session.id, outcome);
+        log.outcome(outcome, handle);
       },
     });
     state.exchanges.add(exchange);
@@ -169,7 +176,8 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     socket.on('error', () => socket.destroy());
     const access = await options.authorize(req);
     if ('refused' in access) return sendRaw(socket, req, access.refused.status, access.refused.code, access.refused.message, access.refused.headers);
-    const { session, role } = access;
+    const { session, role, resource, log } = access;
+    const upstream = upstreamOf(resource);
     if (session.ended) return sendRaw(socket, req, 403, 'http_session_ended', session.endMessage!);
     if (isOwnPath(req.url ?? '')) return sendRaw(socket, req, 404, 'http_not_found', 'airlock: no such gateway path');
     const state = stateOf(socket);
@@ -181,27 +189,28 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     );
     const seq = session.nextSeq();
     if (!checked.allowed) {
-      log.outcome(session.id, refusedOutcome(req, seq, checked, startedAt, now(), scope?.auditQueryValues ?? []));
+      log.outcome(refusedOutcome(req, seq, checked, startedAt, now(), scope?.auditQueryValues ?? []), null);
       return sendRaw(socket, req, checked.status, checked.code, refusalMessage(resource.name, role.name, checked.what));
     }
     const intent = intentOf(req, seq, checked, startedAt, scope?.auditQueryValues ?? []);
+    let handle: unknown;
     try {
-      await log.intent(session.id, intent);
+      handle = await log.intent(intent);
     } catch {
       return sendRaw(socket, req, 503, 'http_audit_unavailable', 'airlock: the audit log cannot be written, so nothing is forwarded');
     }
     if (session.ended || socket.destroyed) return void socket.destroy();
     let credential: [string, string] | null;
     try {
-      credential = credentialHeader(scope?.credential, env);
+      credential = credentialHeader(scope?.credential, access.credentialValue);
     } catch (err) {
       if (!(err instanceof CredentialMissing)) throw err;
-      log.outcome(session.id, { ...failedOutcome(intent, now()), status: 502 });
+      log.outcome({ ...failedOutcome(intent, now()), status: 502 }, handle);
       return sendRaw(socket, req, 502, 'http_credential_missing', `airlock: ${resource.name}: ${err.message}`);
     }
     state.websocket = startWebSocket({
       req, socket, head, checked, intent, upstream, credential, airlockCookies, now, resource: resource.name,
-      done: (outcome) => log.outcome(session.id, outcome),
+      done: (outcome) => log.outcome(outcome, handle),
     });
   };
 
@@ -233,7 +242,7 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
       return new Promise((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-        upstream.close();
+        for (const u of upstreams.values()) u.close();
       });
     },
   };

@@ -34,13 +34,14 @@ export interface HttpRequestOutcome extends HttpRequestIntent {
   readonly body?: { readonly text: string; readonly bytes: number; readonly truncated: boolean };
 }
 
+/** Where one session's requests are recorded (the kernel's session in `airlock server`). */
 export interface HttpRequestLog {
   /**
    * A request about to be forwarded. The gateway waits for the promise: the
    * request goes upstream only once its record cannot be lost; a rejection
-   * refuses it (fail closed, 503).
+   * refuses it (fail closed, 503). The answer is handed back with the outcome.
    */
-  intent(session: string, intent: HttpRequestIntent): Promise<void>;
-  /** After the exchange, or instead of it for a refused request. */
-  outcome(session: string, outcome: HttpRequestOutcome): void;
+  intent(intent: HttpRequestIntent): Promise<unknown>;
+  /** After the exchange (with what intent() answered), or instead of it for a refused request (null). */
+  outcome(outcome: HttpRequestOutcome, intent: unknown): void;
 }

@@ -15,19 +15,21 @@ export class CredentialMissing extends Error {
   }
 }
 
-export function credentialHeader(credential: HttpCredential | undefined, env: NodeJS.ProcessEnv): [string, string] | null {
+/** The environment variable that holds the credential's value. */
+export function credentialVariable(credential: HttpCredential): string {
+  return credential.kind === 'basic' ? credential.passwordEnv : credential.kind === 'bearer' ? credential.tokenEnv : credential.valueEnv;
+}
+
+/** `value` is what the control plane read from the credential's variable (undefined when it is not set). */
+export function credentialHeader(credential: HttpCredential | undefined, value: string | undefined): [string, string] | null {
   if (!credential) return null;
-  const read = (variable: string): string => {
-    const value = env[variable];
-    if (value === undefined || value === '') throw new CredentialMissing(variable);
-    return value;
-  };
+  if (value === undefined || value === '') throw new CredentialMissing(credentialVariable(credential));
   switch (credential.kind) {
     case 'basic':
-      return ['authorization', `Basic ${Buffer.from(`${credential.user}:${read(credential.passwordEnv)}`).toString('base64')}`];
+      return ['authorization', `Basic ${Buffer.from(`${credential.user}:${value}`).toString('base64')}`];
     case 'bearer':
-      return ['authorization', `Bearer ${read(credential.tokenEnv)}`];
+      return ['authorization', `Bearer ${value}`];
     case 'header':
-      return [credential.header.toLowerCase(), read(credential.valueEnv)];
+      return [credential.header.toLowerCase(), value];
   }
 }

@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { HttpScope, Resource, Role } from '../../../src/core/model.js';
 import { HttpSession } from '../../../src/gateway/http/http-session.js';
-import { createHttpGateway, type HttpGateway } from '../../../src/gateway/http/listener.js';
+import { createHttpGateway, type AccessRefused, type HttpAccess, type HttpGateway } from '../../../src/gateway/http/listener.js';
+import { credentialVariable } from '../../../src/gateway/http/upstream-credential.js';
 import type { HttpRequestIntent, HttpRequestLog, HttpRequestOutcome } from '../../../src/gateway/http/request-record.js';
 
 /**
@@ -11,7 +12,9 @@ import type { HttpRequestIntent, HttpRequestLog, HttpRequestOutcome } from '../.
  * one session the test can cut. The log keeps every record in order.
  */
 
-export interface RecordedLog extends HttpRequestLog {
+export interface RecordedLog {
+  /** The log one session writes to. */
+  of(session: string): HttpRequestLog;
   readonly intents: { session: string; intent: HttpRequestIntent }[];
   readonly outcomes: { session: string; outcome: HttpRequestOutcome }[];
   /** Replace to hold or fail the write-ahead record. */
@@ -26,14 +29,18 @@ export function recordedLog(): RecordedLog {
     intents: [],
     outcomes: [],
     holdIntent: null,
-    async intent(session, intent) {
-      if (log.holdIntent) await log.holdIntent(intent);
-      log.intents.push({ session, intent });
-    },
-    outcome(session, outcome) {
-      log.outcomes.push({ session, outcome });
-      waiters.splice(0).forEach((w) => w(outcome));
-    },
+    of: (session) => ({
+      async intent(intent) {
+        if (log.holdIntent) await log.holdIntent(intent);
+        log.intents.push({ session, intent });
+        return intent.seq;
+      },
+      outcome(outcome, intent) {
+        if (intent !== null && intent !== outcome.seq) throw new Error('an outcome must come back with its own intent');
+        log.outcomes.push({ session, outcome });
+        waiters.splice(0).forEach((w) => w(outcome));
+      },
+    }),
     nextOutcome: () => new Promise((resolve) => waiters.push(resolve)),
   };
   return log;
@@ -75,16 +82,19 @@ export async function startHarness(resource: Resource, env: NodeJS.ProcessEnv = 
     if (!s) sessions.set(role, (s = new HttpSession(`s-${role}`, resource.name, role)));
     return s;
   };
-  const authorize = async (req: IncomingMessage) => {
+  const authorize = async (req: IncomingMessage): Promise<HttpAccess | AccessRefused> => {
     // A browser presents its grant as a cookie (phase 2: signed by the dashboard); scripts use Basic auth.
     const cookie = /(?:^|;\s*)airlock_grant=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
     const header = req.headers.authorization ?? '';
     const roleName = cookie ?? Buffer.from(header.replace(/^Basic /, ''), 'base64').toString().split(':')[0]!;
     const role = resource.roles.get(roleName);
     if (!role) return { refused: { status: 401, code: 'http_unauthenticated' as const, message: 'airlock: no grant presented', headers: { 'www-authenticate': 'Basic realm="airlock"' } } };
-    return { session: session(roleName), role };
+    const s = session(roleName);
+    const credential = role.http?.credential;
+    const credentialValue = credential ? env[credentialVariable(credential)] : undefined;
+    return { resource, role, session: s, log: log.of(s.id), credentialValue };
   };
-  const gateway = createHttpGateway({ resource, authorize, log, env, airlockCookies: ['airlock_grant', 'airlock_session'] });
+  const gateway = createHttpGateway({ authorize, airlockCookies: ['airlock_grant', 'airlock_session'] });
   const address = await gateway.listen(0, '127.0.0.1');
   return {
     gateway,

@@ -68,12 +68,12 @@ describe('refusals', () => {
 });
 
 describe('the upstream credential', () => {
-  it('is built from the environment in each of its three forms', () => {
-    const env = { P: 'pw', T: 'tok', K: 'key' };
-    expect(credentialHeader({ kind: 'basic', user: 'u', passwordEnv: 'P' }, env)).toEqual(['authorization', `Basic ${Buffer.from('u:pw').toString('base64')}`]);
-    expect(credentialHeader({ kind: 'bearer', tokenEnv: 'T' }, env)).toEqual(['authorization', 'Bearer tok']);
-    expect(credentialHeader({ kind: 'header', header: 'X-Api-Key', valueEnv: 'K' }, env)).toEqual(['x-api-key', 'key']);
-    expect(credentialHeader(undefined, env)).toBeNull();
-    expect(() => credentialHeader({ kind: 'bearer', tokenEnv: 'NOPE' }, env)).toThrow('environment variable NOPE is not set');
+  it('is built from the value the control plane read, in each of its three forms', () => {
+    expect(credentialHeader({ kind: 'basic', user: 'u', passwordEnv: 'P' }, 'pw')).toEqual(['authorization', `Basic ${Buffer.from('u:pw').toString('base64')}`]);
+    expect(credentialHeader({ kind: 'bearer', tokenEnv: 'T' }, 'tok')).toEqual(['authorization', 'Bearer tok']);
+    expect(credentialHeader({ kind: 'header', header: 'X-Api-Key', valueEnv: 'K' }, 'key')).toEqual(['x-api-key', 'key']);
+    expect(credentialHeader(undefined, 'x')).toBeNull();
+    expect(() => credentialHeader({ kind: 'bearer', tokenEnv: 'NOPE' }, undefined)).toThrow('environment variable NOPE is not set');
+    expect(() => credentialHeader({ kind: 'bearer', tokenEnv: 'NOPE' }, '')).toThrow('environment variable NOPE is not set');
   });
 });

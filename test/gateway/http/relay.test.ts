@@ -46,7 +46,7 @@ describe('the HTTP gateway in front of a real upstream', () => {
   it('forwards the path bytes as sent, the query untouched, and the role credential instead of the client’s', async () => {
     const before = upstream.seen.length;
     const res = await get('/api/queues/%2f/q%20one?page=2&token=abc', 'reader', {
-      cookie: 'airlock_grant=g-secret; theme=dark; airlock_session=s',
+      cookie: 'airlock_grant=reader; theme=dark; airlock_session=s',
       'x-forwarded-host': 'evil.example',
       'x-original-url': '/secret/x',
       forwarded: 'for=1.2.3.4',
