@@ -1,71 +1,110 @@
 /**
- * Slows down guessing: after `maxFailures` failed sign-ins from one client
- * address for one user within `windowMs`, that pair is refused for
- * `lockoutMs`. Keyed per (address, user) so one attacker cannot lock a user
- * out from everywhere. Time comes from `now`, never from Date.now().
+ * Slows down guessing without letting a guesser lock anyone out.
+ *
+ * Failures are counted per (client address, user). After `maxFailures` of
+ * them within `windowMs` of each other, the answer to each further failure
+ * is held back for a delay that doubles with every failure, from
+ * `baseDelayMs` up to `maxDelayMs`: an online guesser gets at most one
+ * answer per delay per connection it can hold open.
+ *
+ * A correct secret is never refused or delayed because of failures: the
+ * secret is checked first and the throttle only decides how long a *failure*
+ * waits. (It used to refuse every attempt for 300 s after five failures, so
+ * anyone could keep a user out of their own database by sending five wrong
+ * passwords from the user's address.) A success does not reset the count
+ * either: the pair is shared with whoever else sends from that address, and
+ * a success must not hand a guesser a fresh allowance. Time comes from
+ * `now`, never from Date.now().
  */
 export interface AuthThrottleOptions {
   readonly now: () => number;
+  /** Failures answered at once before delays start (default 5). */
   readonly maxFailures?: number;
+  /** A failure this long after the previous one starts the count again (default 15 min). */
   readonly windowMs?: number;
+  /** Hold on the first delayed failure (default 1 s); doubles with each further failure. */
+  readonly baseDelayMs?: number;
+  /** Longest hold (default 30 s). */
+  readonly maxDelayMs?: number;
+  /** Older name of `maxDelayMs`, still accepted from configuration. */
   readonly lockoutMs?: number;
   /** Bound on tracked pairs, so a scan of random user names cannot grow memory without limit. */
   readonly maxEntries?: number;
 }
 
 interface Entry {
-  failures: number[];
-  lockedUntil: number;
+  failures: number;
+  lastAt: number;
 }
 
 export class AuthThrottle {
   private readonly entries = new Map<string, Entry>();
   private readonly maxFailures: number;
   private readonly windowMs: number;
-  private readonly lockoutMs: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
   private readonly maxEntries: number;
 
   constructor(private readonly opts: AuthThrottleOptions) {
     this.maxFailures = opts.maxFailures ?? 5;
-    this.windowMs = opts.windowMs ?? 60_000;
-    this.lockoutMs = opts.lockoutMs ?? 5 * 60_000;
+    this.windowMs = opts.windowMs ?? 15 * 60_000;
+    this.baseDelayMs = opts.baseDelayMs ?? 1_000;
+    this.maxDelayMs = opts.maxDelayMs ?? opts.lockoutMs ?? 30_000;
     this.maxEntries = opts.maxEntries ?? 10_000;
   }
 
-  /** Milliseconds the pair must still wait, or 0 when it may try. */
-  retryAfterMs(address: string, user: string): number {
-    const entry = this.entries.get(key(address, user));
-    if (!entry) return 0;
-    return Math.max(0, entry.lockedUntil - this.opts.now());
+  /** How long the answer to a failure of this pair is held now (0 while under `maxFailures`). */
+  failureDelayMs(address: string, user: string): number {
+    const entry = this.current(key(address, user), this.opts.now());
+    return entry ? this.delayFor(entry.failures) : 0;
   }
 
-  /** Records a failure; returns true when this failure starts a lockout. */
+  /**
+   * Milliseconds until the pair's last delay has passed, or 0: for callers
+   * that answer a failure at once and instead turn away the pair's next
+   * failures for that long (never a correct secret: check it first).
+   */
+  retryAfterMs(address: string, user: string): number {
+    const now = this.opts.now();
+    const entry = this.current(key(address, user), now);
+    if (!entry) return 0;
+    return Math.max(0, entry.lastAt + this.delayFor(entry.failures) - now);
+  }
+
+  /** Records a failure; returns true when this failure is the first to be delayed (worth an audit entry). */
   failed(address: string, user: string): boolean {
     const now = this.opts.now();
     const k = key(address, user);
-    let entry = this.entries.get(k);
+    let entry = this.current(k, now);
     if (!entry) {
       if (this.entries.size >= this.maxEntries) this.prune(now);
-      entry = { failures: [], lockedUntil: 0 };
+      entry = { failures: 0, lastAt: now };
       this.entries.set(k, entry);
     }
-    entry.failures = entry.failures.filter((t) => now - t < this.windowMs);
-    entry.failures.push(now);
-    if (entry.failures.length >= this.maxFailures && entry.lockedUntil <= now) {
-      entry.lockedUntil = now + this.lockoutMs;
-      entry.failures = [];
-      return true;
-    }
-    return false;
+    entry.failures++;
+    entry.lastAt = now;
+    return entry.failures === this.maxFailures + 1;
   }
 
-  succeeded(address: string, user: string): void {
-    this.entries.delete(key(address, user));
+  private delayFor(failures: number): number {
+    if (failures <= this.maxFailures) return 0;
+    const doublings = Math.min(failures - this.maxFailures - 1, 30);
+    return Math.min(this.baseDelayMs * 2 ** doublings, this.maxDelayMs);
+  }
+
+  /** The pair's entry unless its last failure is older than the window (then it is forgotten). */
+  private current(k: string, now: number): Entry | undefined {
+    const entry = this.entries.get(k);
+    if (entry && now - entry.lastAt >= this.windowMs) {
+      this.entries.delete(k);
+      return undefined;
+    }
+    return entry;
   }
 
   private prune(now: number): void {
     for (const [k, e] of this.entries) {
-      if (e.lockedUntil <= now && e.failures.every((t) => now - t >= this.windowMs)) this.entries.delete(k);
+      if (now - e.lastAt >= this.windowMs) this.entries.delete(k);
     }
     // Still full: forget the oldest pair rather than grow.
     if (this.entries.size >= this.maxEntries) {

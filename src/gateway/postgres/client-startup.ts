@@ -112,12 +112,8 @@ interface Who {
 }
 
 async function authenticate(socket: net.Socket, puller: SocketPuller, who: Who, deps: StartupDeps): Promise<{ grant: GatewayGrant; saslFinal: Buffer }> {
+  // Nothing is refused before the proof is checked: failures by anyone else must never keep out the secret's owner.
   const { backend, throttle } = deps;
-  const waitMs = throttle.retryAfterMs(who.clientAddress, who.user);
-  if (waitMs > 0) {
-    void backend.authFailed(who.user, who.resource, who.clientAddress, 'refused: too many recent failures from this address').catch(() => undefined);
-    throw new PgGatewayError('auth_throttled', `airlock: too many failed sign-ins for "${who.user}" from this address; try again in ${Math.ceil(waitMs / 1000)} s`);
-  }
   const { salt, iterations } = backend.scramParameters(who.user, who.resource);
   // Look the grants up while the client computes its proof.
   const grants = backend.activeGrants(who.user, who.resource);
@@ -142,16 +138,31 @@ async function authenticate(socket: net.Socket, puller: SocketPuller, who: Who, 
     const why = usable.length === 0 ? 'no active grant' : 'the secret matched no active grant';
     void backend.authFailed(who.user, who.resource, who.clientAddress, why).catch(() => undefined);
     if (throttle.failed(who.clientAddress, who.user)) {
-      void backend.authFailed(who.user, who.resource, who.clientAddress, 'locked out: too many failures from this address').catch(() => undefined);
+      void backend.authFailed(who.user, who.resource, who.clientAddress, 'slowed: too many failures from this address; each further failure is answered after a growing delay').catch(() => undefined);
     }
+    await holdFailure(socket, throttle.failureDelayMs(who.clientAddress, who.user));
     // Same words whether or not a grant exists: the answer must not reveal who holds access.
     throw new PgGatewayError(
       'auth_failed',
       `password authentication failed for user "${who.user}": no active grant for ${who.user} on ${who.resource}, or the secret is wrong; run \`airlock request ${who.resource}\` to ask for access`,
     );
   }
-  throttle.succeeded(who.clientAddress, who.user);
   return { grant: result.match, saslFinal: msg.authentication(AuthCode.SASLFinal, result.serverFinal) };
+}
+
+/** Holds a failure's answer for `ms` (a guesser learns nothing faster), or until the client leaves. */
+function holdFailure(socket: net.Socket, ms: number): Promise<void> {
+  if (ms <= 0 || socket.destroyed) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      socket.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    socket.once('close', done);
+  });
 }
 
 async function passwordFrame(puller: SocketPuller): Promise<Buffer> {

@@ -44,24 +44,32 @@ describe('SCRAM-SHA-256, gateway as server', () => {
 });
 
 describe('auth throttle', () => {
-  it('locks a (client address, user) pair out after repeated failures, for a while, on the injected clock', () => {
+  it('delays failures of a (client address, user) pair past the allowance, doubling up to the cap, on the injected clock', () => {
     let now = 0;
-    const t = new AuthThrottle({ now: () => now, maxFailures: 3, windowMs: 60_000, lockoutMs: 300_000 });
-    expect(t.failed('10.0.0.1', 'alice')).toBe(false);
-    expect(t.failed('10.0.0.1', 'alice')).toBe(false);
+    const t = new AuthThrottle({ now: () => now, maxFailures: 3, windowMs: 60_000, baseDelayMs: 1_000, maxDelayMs: 5_000 });
+    expect([t.failed('10.0.0.1', 'alice'), t.failed('10.0.0.1', 'alice'), t.failed('10.0.0.1', 'alice')]).toEqual([false, false, false]);
+    expect(t.failureDelayMs('10.0.0.1', 'alice')).toBe(0);
     expect(t.failed('10.0.0.1', 'alice')).toBe(true);
-    expect(t.retryAfterMs('10.0.0.1', 'alice')).toBe(300_000);
-    expect(t.retryAfterMs('10.0.0.2', 'alice')).toBe(0);
-    expect(t.retryAfterMs('10.0.0.1', 'bob')).toBe(0);
-    now += 300_000;
-    expect(t.retryAfterMs('10.0.0.1', 'alice')).toBe(0);
+    expect(t.failureDelayMs('10.0.0.1', 'alice')).toBe(1_000);
+    expect(t.retryAfterMs('10.0.0.1', 'alice')).toBe(1_000);
+    expect(t.failed('10.0.0.1', 'alice')).toBe(false);
+    expect(t.failureDelayMs('10.0.0.1', 'alice')).toBe(2_000);
+    for (let i = 0; i < 10; i++) t.failed('10.0.0.1', 'alice');
+    expect(t.failureDelayMs('10.0.0.1', 'alice')).toBe(5_000);
+    expect(t.failureDelayMs('10.0.0.2', 'alice')).toBe(0);
+    expect(t.failureDelayMs('10.0.0.1', 'bob')).toBe(0);
+    now += 4_000;
+    expect(t.retryAfterMs('10.0.0.1', 'alice')).toBe(1_000);
   });
 
-  it('forgets failures older than the window', () => {
+  it('forgets a pair whose last failure is older than the window', () => {
     let now = 0;
-    const t = new AuthThrottle({ now: () => now, maxFailures: 2, windowMs: 1_000 });
+    const t = new AuthThrottle({ now: () => now, maxFailures: 1, windowMs: 1_000, baseDelayMs: 10 });
     t.failed('a', 'u');
+    t.failed('a', 'u');
+    expect(t.failureDelayMs('a', 'u')).toBe(10);
     now += 1_500;
+    expect(t.failureDelayMs('a', 'u')).toBe(0);
     expect(t.failed('a', 'u')).toBe(false);
   });
 });
