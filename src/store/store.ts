@@ -55,7 +55,11 @@ export async function openStore(url: string, baseDir: string): Promise<Store> {
           await sql`commit`.execute(conn);
           return result;
         } catch (err) {
-          await sql`rollback`.execute(conn);
+          try {
+            await sql`rollback`.execute(conn);
+          } catch {
+            // SQLite already rolled the transaction back itself (it does on a full disk): the first error says why.
+          }
           throw err;
         }
       });

@@ -69,7 +69,7 @@ export interface SessionContext {
   /** How long a session may be held while the audit log is behind before it is closed (default 30 s). */
   readonly auditWaitMs?: number;
   /** An end record the store could not take is written later, with its real time and reason. */
-  retryEnd(write: () => Promise<void>): void;
+  retryEnd(write: () => Promise<void>, cause: unknown): void;
 }
 
 interface Live {
@@ -293,7 +293,7 @@ export class GatewaySession {
           bytesIn: this.bytesIn,
           bytesOut: this.bytesOut,
         });
-      await write().catch(() => this.ctx.retryEnd(write));
+      await write().catch((err: unknown) => this.ctx.retryEnd(write, err));
     }
     this.resolveDone();
   }

@@ -46,8 +46,9 @@ export function createGatewayKernel(opts: KernelOptions): GatewayKernel {
    * really ended (the write carries them), so `who` never lists a session
    * that is gone, even after a disk was full.
    */
-  function retryEnd(write: () => Promise<void>): void {
+  function retryEnd(write: () => Promise<void>, cause: unknown): void {
     if (stopped) return;
+    console.error(`airlock: a session's end could not be recorded (${cause instanceof Error ? cause.message : String(cause)}); retrying every ${retryMs} ms`);
     waiting.add(write);
     const attempt = () => {
       if (stopped) return;
