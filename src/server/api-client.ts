@@ -1,5 +1,6 @@
 import type { AuditEvent, VerifyResult } from '../audit/chain.js';
 import { readEventStream, type StreamEvent } from './event-stream-client.js';
+import type { ResourceCheck } from './routes/resource-check.js';
 import type { TokenView } from './routes/tokens.js';
 import type { GrantView, RequestView, SessionView } from './views.js';
 
@@ -77,6 +78,8 @@ export function createApiClient(server: string, token: string, fetchImpl: typeof
     issueToken: (t: { name: string; scope?: string; expires?: string; user?: string }) => call<TokenView & { token: string }>('POST', '/api/tokens', t),
     revokeToken: (id: string) => call<TokenView>('POST', `/api/tokens/${encodeURIComponent(id)}/revoke`, {}),
     resources: () => call<ResourceView[]>('GET', '/api/resources'),
+    /** Admins: logs in upstream with each role's credential (one resource, or all) and says what works. */
+    checkResources: (resource?: string) => call<{ resources: ResourceCheck[] }>('POST', '/api/resources/check', { resource }),
     request: (ask: { resource: string; role: string; duration: string; reason?: string; ticket?: string }) =>
       call<RequestOutcomeView>('POST', '/api/requests', ask),
     requests: (pending = false) => call<Array<RequestView & { can_review: boolean }>>('GET', '/api/requests', undefined, { pending }),

@@ -12,6 +12,7 @@ import { auditRoutes } from './routes/audit.js';
 import { connectRoute } from './routes/connect.js';
 import { grantRoutes, whoRoute } from './routes/grants.js';
 import { requestRoutes } from './routes/requests.js';
+import { resourceCheckRoute } from './routes/resource-check.js';
 import { resourceRoutes, whoamiRoute } from './routes/resources.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -86,6 +87,7 @@ export function createApp(cp: ControlPlane, options: AppOptions = {}) {
 
   app.route('/api/tokens', tokenRoutes(cp));
   app.route('/api/whoami', whoamiRoute(cp));
+  app.route('/api/resources/check', resourceCheckRoute(cp));
   app.route('/api/resources', resourceRoutes(cp));
   app.route('/api/requests', requestRoutes(cp));
   app.route('/api/grants', grantRoutes(cp));

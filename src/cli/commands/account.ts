@@ -1,22 +1,46 @@
 import type { Command } from 'commander';
 import { createApiClient } from '../../server/api-client.js';
-import { saveLogin } from '../login-store.js';
-import { printJson, printTable } from '../output.js';
+import { currentLogin, forgetLogin, saveLogin } from '../login-store.js';
+import { deviceLogin, loopbackLogin, signOut } from '../provider-login.js';
+import { printJson } from '../output.js';
 import { action, api } from '../run.js';
 
 export function accountCommands(program: Command): void {
   program
     .command('login')
-    .description('save the server URL and your personal API token (~/.config/airlock/login.json, mode 0600)')
+    .description('sign in: with the identity provider in your browser (default), --device on a host without one, or --token for a machine; saved to ~/.config/airlock/login.json (0600)')
     .requiredOption('--server <url>', 'the Airlock server, e.g. http://127.0.0.1:8700')
-    .requiredOption('--token <token>', 'your personal API token (from `airlock tokens issue`)')
+    .option('--token <token>', 'an API token (from `airlock tokens issue`) instead of the identity provider')
+    .option('--device', 'sign in on another device (device authorization grant): prints a URL and a code')
+    .option('--no-browser', 'print the sign-in URL instead of opening a browser')
     .option('--json', 'print JSON')
     .action(
-      action(async (opts: { server: string; token: string; json?: boolean }) => {
-        const me = await createApiClient(opts.server, opts.token).whoami();
-        const file = saveLogin({ server: opts.server, token: opts.token });
+      action(async (opts: { server: string; token?: string; device?: boolean; browser: boolean; json?: boolean }) => {
+        let token = opts.token;
+        if (!token) {
+          const say = (line: string) => console.error(line);
+          token = (opts.device ? await deviceLogin(opts.server, { say }) : await loopbackLogin(opts.server, { browser: opts.browser, say })).token;
+        }
+        const me = await createApiClient(opts.server, token).whoami();
+        const file = saveLogin({ server: opts.server, token });
         if (opts.json) printJson({ ...me, server: opts.server, saved_to: file });
-        else console.log(`logged in to ${opts.server} as ${me.user}; saved to ${file}`);
+        else console.log(`logged in to ${opts.server} as ${me.user} (groups: ${me.groups.join(', ') || 'none'}); saved to ${file}`);
+      }),
+    );
+
+  program
+    .command('logout')
+    .description('end your sign-in on the server and forget the saved token')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (opts: { json?: boolean }) => {
+        const { server, token } = currentLogin();
+        const signedIn = /^airlock_sin_/.test(token);
+        if (signedIn) await signOut(server, token);
+        forgetLogin();
+        const note = signedIn ? 'signed out' : 'forgot the saved API token (it stays valid until revoked: airlock tokens revoke ID)';
+        if (opts.json) printJson({ server, signed_out: signedIn });
+        else console.log(`${server}: ${note}`);
       }),
     );
 
@@ -29,30 +53,6 @@ export function accountCommands(program: Command): void {
         const me = await api().whoami();
         if (opts.json) printJson(me);
         else console.log(`${me.user} (groups: ${me.groups.join(', ') || 'none'})${me.admin ? ', admin' : ''}`);
-      }),
-    );
-
-  program
-    .command('resources')
-    .description('what you may request: resource, role, approval needed, max duration')
-    .option('--json', 'print JSON')
-    .action(
-      action(async (opts: { json?: boolean }) => {
-        const rows = await api().resources();
-        if (opts.json) return printJson(rows);
-        printTable(
-          ['resource', 'kind', 'role', 'allows', 'approval', 'max', 'requires'],
-          rows.map((r) => [
-            r.resource,
-            r.kind,
-            r.role,
-            r.allow.join(',') || '-',
-            r.approval,
-            r.max_duration,
-            [r.requires.reason ? 'reason' : '', r.requires.ticket ? `ticket ${r.requires.ticket}` : ''].filter(Boolean).join(', ') || '-',
-          ]),
-          'no policy lets you request anything yet; ask an Airlock admin',
-        );
       }),
     );
 }

@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startServerProcess, tempConfig, type ServerProcess } from '../support/cli.js';
+
+/** `airlock resources check` against the real PostgreSQL on this machine, through the real CLI and server. */
+const ADMIN = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' };
+const suffix = randomBytes(4).toString('hex');
+const database = `airlock_chk_${suffix}`;
+const login = `airlock_chk_${suffix}`;
+const ghost = `airlock_chk_ghost_${suffix}`;
+const password = `CheckSecret-${randomBytes(8).toString('hex')}`;
+
+let server: ServerProcess;
+let config: ReturnType<typeof tempConfig>;
+const tokens: Record<string, string> = {};
+
+async function adminQuery(sql: string) {
+  const c = new pg.Client(ADMIN);
+  await c.connect();
+  try {
+    return await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+const yaml = `
+users:
+  - { name: alice, groups: [engineering] }
+  - { name: root,  groups: [airlock-admins] }
+admins: { groups: [airlock-admins] }
+resources:
+  - name: chk-db
+    kind: postgres
+    upstream: { host: 127.0.0.1, port: 5432, database: ${database} }
+    roles:
+      read:
+        credential: { user: ${login}, password_env: CHK_PASSWORD }
+        allow: [read]
+      ghost:
+        credential: { user: ${ghost}, password_env: CHK_PASSWORD }
+        allow: [read]
+  - name: gone-db
+    kind: postgres
+    upstream: { host: 127.0.0.1, port: 5432, database: ${database}_gone }
+    roles:
+      read:
+        credential: { user: ${login}, password_env: CHK_PASSWORD }
+        allow: [read]
+  - name: shop-mysql
+    kind: mysql
+    upstream: { host: 127.0.0.1, port: 3306 }
+    roles:
+      read:
+        credential: { user: shop_ro, password_env: SHOP_PASSWORD }
+        allow: [read]
+`;
+
+const as = (user: string) => (...args: string[]) => runCli(args, { AIRLOCK_SERVER: server.url, AIRLOCK_TOKEN: tokens[user] });
+
+interface Check {
+  resource: string;
+  kind: string;
+  roles: Array<{ role: string; login: string | null; result: string; message: string | null }>;
+}
+
+beforeAll(async () => {
+  await adminQuery(`create role ${login} login password '${password}'`);
+  await adminQuery(`create database ${database} owner ${login}`);
+  config = tempConfig(yaml);
+  for (const user of ['alice', 'root']) tokens[user] = (await runCli(['tokens', 'issue', user, '--config', config.path])).stdout.trim();
+  server = await startServerProcess(config.path, { CHK_PASSWORD: password });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  config?.cleanup();
+  await adminQuery(`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${database}'`);
+  await adminQuery(`drop database if exists ${database}`);
+  await adminQuery(`drop role if exists ${login}`);
+});
+
+describe('airlock resources check', () => {
+  it("reports per role OK or the upstream's own error, never the password, and exits 1 when a login fails", async () => {
+    const r = await as('root')('resources', 'check', '--json');
+    expect(r.code, r.stderr).toBe(1);
+    const checks = JSON.parse(r.stdout) as Check[];
+    const role = (resource: string, name: string) => checks.find((c) => c.resource === resource)?.roles.find((x) => x.role === name);
+    expect(role('chk-db', 'read')).toEqual({ role: 'read', login, result: 'ok', message: null });
+    expect(role('chk-db', 'ghost')).toMatchObject({ login: ghost, result: 'failed' });
+    expect(role('chk-db', 'ghost')?.message).toContain(`role "${ghost}" does not exist`);
+    expect(role('gone-db', 'read')?.message).toContain(`database "${database}_gone" does not exist`);
+    expect(role('shop-mysql', 'read')).toMatchObject({ result: 'unchecked', message: 'no check for kind mysql yet' });
+    expect(r.stdout + r.stderr).not.toContain(password);
+  });
+
+  it('prints a table for one resource and closes its upstream connections', async () => {
+    const r = await as('root')('resources', 'check', 'chk-db');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`chk-db\\s+postgres\\s+read\\s+${login}\\s+OK`));
+    expect(r.stdout).toMatch(new RegExp(`chk-db\\s+postgres\\s+ghost\\s+${ghost}\\s+FAILED\\s+.*role "${ghost}" does not exist`));
+    expect(r.stdout).not.toContain('gone-db');
+    await expect
+      .poll(async () => (await adminQuery(`select count(*)::int as n from pg_stat_activity where datname = '${database}'`)).rows[0].n as number)
+      .toBe(0);
+    const ok = await as('root')('resources', 'check', 'shop-mysql');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/shop-mysql\s+mysql\s+read\s+shop_ro\s+not checked\s+no check for kind mysql yet/);
+  });
+
+  it('is for admins only, and names an unknown resource', async () => {
+    const notAdmin = await as('alice')('resources', 'check');
+    expect(notAdmin.code).toBe(1);
+    expect(notAdmin.stderr).toContain('only admins can check the upstream logins of resources');
+    const unknown = await as('root')('resources', 'check', 'nope', '--json');
+    expect(unknown.code).toBe(1);
+    expect(JSON.parse(unknown.stdout)).toMatchObject({ error: { code: 'unknown_resource' } });
+  });
+
+  it('records each check in the audit log as resource.checked, without the password', async () => {
+    const r = await as('root')('audit', 'list', '--action', 'resource.checked', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const events = JSON.parse(r.stdout) as Array<{ actor: string; target: string; details: { roles: Array<{ role: string; result: string }> } }>;
+    const chk = events.filter((e) => e.target === 'chk-db');
+    expect(chk.length).toBeGreaterThanOrEqual(2);
+    expect(chk[0]).toMatchObject({ actor: 'root' });
+    expect(chk[0]!.details.roles.map((x) => `${x.role}:${x.result}`).sort()).toEqual(['ghost:failed', 'read:ok']);
+    expect(r.stdout).not.toContain(password);
+    expect(server.output()).not.toContain(password);
+  });
+});
