@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAudit } from '../../src/audit/chain.js';
+import { checkIntentCoverage } from '../../src/audit/intent-coverage.js';
 import { loadConfig } from '../../src/config/load.js';
 import { startControlPlane } from '../../src/server/start.js';
 import { runCli, startServerProcess, tempConfig, type ServerProcess } from '../support/cli.js';
@@ -56,15 +57,20 @@ async function api<T>(server: ServerProcess, method: string, path: string, body?
   return (await res.json()) as T;
 }
 
-function gatewayPort(server: ServerProcess): number {
-  const m = /postgres gateway listening on [^\s]+:(\d+)/.exec(server.output());
-  if (!m) throw new Error(`no gateway line in:\n${server.output()}`);
-  return Number(m[1]);
+/** The gateway's port from the server's start-up lines (they may arrive just after the API's). */
+async function gatewayPort(server: ServerProcess): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const m = /postgres gateway listening on [^\s]+:(\d+)/.exec(server.output());
+    if (m) return Number(m[1]);
+    if (Date.now() > deadline) throw new Error(`no gateway line in:\n${server.output()}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 /** Runs `CLIENTS` writers until `stopAfter` inserts are acknowledged in all, then kills the server mid-load. */
 async function loadAndKill(server: ServerProcess, secret: string, round: number, stopAfter: number): Promise<void> {
-  const port = gatewayPort(server);
+  const port = await gatewayPort(server);
   let acknowledged = 0;
   let killed = false;
   const writer = async (client: number) => {
@@ -124,6 +130,7 @@ describe('no statement runs unrecorded, across kill -9', () => {
       expect(uncertain.length).toBeGreaterThan(0);
       for (const d of byId.values()) expect(d.intent).toEqual(expect.any(String));
       expect(await verifyAudit(cp.store.db)).toMatchObject({ ok: true });
+      expect(await checkIntentCoverage(cp.store.db, null)).toMatchObject({ ok: true, missingCount: 0, duplicated: [] });
       const intentDir = `${join(config.dir, '.airlock', 'airlock.db')}-intents`;
       expect(existsSync(intentDir) ? readdirSync(intentDir) : []).toEqual([]);
     } finally {

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { verifyAudit, type AuditEvent } from '../../audit/chain.js';
+import { checkIntentCoverage } from '../../audit/intent-coverage.js';
+import { intentDirFor } from '../../audit/intent-recovery.js';
 import { invalid } from '../../core/errors.js';
 import { loadConfig } from '../../config/load.js';
 import { openStore } from '../../store/store.js';
@@ -51,11 +53,21 @@ export function auditCommands(program: Command): void {
         const store = await openStore(config.file.store, config.baseDir);
         try {
           const result = await verifyAudit(store.db);
-          if (opts.json) printJson(result);
+          const intents = await checkIntentCoverage(store.db, intentDirFor(store));
+          if (opts.json) printJson({ ...result, intents });
           if (result.ok) {
             if (!opts.json) console.log(`audit chain holds: ${result.events} events, head ${result.head.slice(0, 16)}…`);
           } else {
             if (!opts.json) console.log(`audit chain BROKEN at seq ${result.firstBadSeq}: ${result.problem}`);
+            process.exitCode = 1;
+          }
+          if (intents.ok) {
+            if (!opts.json) console.log(`every forwarded statement has its outcome: ${intents.closed} closed${intents.open ? `, ${intents.open} open (in flight, or closed at the next start)` : ''}`);
+          } else {
+            if (!opts.json) {
+              if (intents.missingCount) console.log(`${intents.missingCount} forwarded statement(s) have no outcome in the audit, e.g. intent ${intents.missing.join(', ')}`);
+              if (intents.duplicated.length) console.log(`statement(s) recorded twice: intent ${intents.duplicated.join(', ')}`);
+            }
             process.exitCode = 1;
           }
         } finally {

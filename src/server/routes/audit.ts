@@ -3,6 +3,8 @@ import { parseDuration } from '../../core/duration.js';
 import { forbidden, invalid } from '../../core/errors.js';
 import { seesEverything } from '../../core/visibility.js';
 import { toAuditEvent, verifyAudit } from '../../audit/chain.js';
+import { checkIntentCoverage } from '../../audit/intent-coverage.js';
+import { intentDirFor } from '../../audit/intent-recovery.js';
 import { limitParam } from '../body.js';
 import type { ApiEnv, ControlPlane } from '../context.js';
 import type { Context } from 'hono';
@@ -55,7 +57,8 @@ export function auditRoutes(cp: ControlPlane) {
 
   app.get('/verify', async (c) => {
     const result = await verifyAudit(store.db);
-    return c.json(result);
+    const intents = await checkIntentCoverage(store.db, intentDirFor(store));
+    return c.json({ ...result, intents });
   });
 
   return app;

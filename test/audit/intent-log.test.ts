@@ -1,0 +1,105 @@
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { appendAudit } from '../../src/audit/chain.js';
+import { checkIntentCoverage } from '../../src/audit/intent-coverage.js';
+import { IntentLog, readSegment, segmentFiles } from '../../src/audit/intent-log.js';
+import { MAY_HAVE_RUN, recoverIntents } from '../../src/audit/intent-recovery.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { openStore, type Store } from '../../src/store/store.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function scratchDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-intents-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function scratchStore(dir: string): Promise<Store> {
+  const store = await openStore(`sqlite:${join(dir, 'a.db')}`, dir);
+  cleanups.push(() => store.close());
+  return store;
+}
+
+const outcome = (clock: ManualClock, store: Store, intent: string, text: string) =>
+  store.transaction((tx) => appendAudit(tx, clock.now(), [{ actor: 'alice', action: 'statement', target: 'ses_1', details: { intent, outcome: 'ok', text } }]));
+
+describe('the intent log', () => {
+  it('numbers intents without gaps, rotates segments, and removes a segment once every intent in it is settled', () => {
+    const dir = scratchDir();
+    const clock = new ManualClock();
+    const log = new IntentLog({ dir, clock, segmentMs: 1000 });
+    const a = log.intend('ses_1', 'insert 1');
+    const b = log.intend('ses_1', 'insert 2');
+    clock.advance(1500);
+    const c = log.intend('ses_2', 'insert 3');
+    expect([a, b, c].map((id) => id.split('.')[2])).toEqual(['1', '2', '3']);
+    expect(segmentFiles(dir)).toHaveLength(2);
+    log.settled([a]);
+    expect(segmentFiles(dir)).toHaveLength(2);
+    log.settled([b]);
+    // The first segment is done with; the second still takes appends.
+    expect(segmentFiles(dir)).toHaveLength(1);
+    expect(readSegment(segmentFiles(dir)[0]!).intents.map((i) => i.text)).toEqual(['insert 3']);
+    log.settled([c]);
+    log.close();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('keeps unsettled intents on disk when closed, for recovery', () => {
+    const dir = scratchDir();
+    const log = new IntentLog({ dir, clock: new ManualClock() });
+    log.intend('ses_1', 'update t set x = 1');
+    log.close();
+    const [file] = segmentFiles(dir);
+    expect(readSegment(file!).intents).toMatchObject([{ session: 'ses_1', text: 'update t set x = 1' }]);
+  });
+});
+
+describe('recovery at start-up', () => {
+  it('closes only the intents whose outcome is not in the chain, ignores a torn last line, and removes the segments', async () => {
+    const dir = scratchDir();
+    const store = await scratchStore(dir);
+    const clock = new ManualClock();
+    const intents = join(dir, 'intents');
+    const log = new IntentLog({ dir: intents, clock });
+    const done = log.intend('ses_1', 'insert into t values (1)');
+    const lost = log.intend('ses_1', 'insert into t values (2)');
+    await outcome(clock, store, done, 'insert into t values (1)');
+    log.close();
+    // The process died mid-append.
+    appendFileSync(segmentFiles(intents)[0]!, '{"id":"torn');
+
+    const before = await checkIntentCoverage(store.db, intents);
+    expect(before).toMatchObject({ ok: true, closed: 1, open: 2 });
+    const r = await recoverIntents(store, intents, clock.now());
+    expect(r).toEqual({ closed: 1, segments: 1 });
+    const rows = await store.db.selectFrom('audit_events').select('details').where('action', '=', 'statement').execute();
+    const details = rows.map((row) => JSON.parse(row.details) as Record<string, unknown>);
+    expect(details).toHaveLength(2);
+    expect(details[1]).toMatchObject({ intent: lost, outcome: 'unknown', reason: MAY_HAVE_RUN, text: 'insert into t values (2)' });
+    expect(existsSync(segmentFiles(intents)[0] ?? '/nonexistent')).toBe(false);
+    expect(await checkIntentCoverage(store.db, intents)).toMatchObject({ ok: true, closed: 2, open: 0 });
+  });
+});
+
+describe('audit verify: every intent has its outcome', () => {
+  it('names an intent whose record is missing, and one recorded twice', async () => {
+    const dir = scratchDir();
+    const store = await scratchStore(dir);
+    const clock = new ManualClock();
+    await outcome(clock, store, 'abcd.1.1', 'a');
+    await outcome(clock, store, 'abcd.1.2', 'b');
+    await outcome(clock, store, 'abcd.1.4', 'd');
+    expect(await checkIntentCoverage(store.db, null)).toMatchObject({ ok: false, missing: ['abcd.3'], missingCount: 1 });
+    await outcome(clock, store, 'abcd.1.3', 'c');
+    expect(await checkIntentCoverage(store.db, null)).toMatchObject({ ok: true, closed: 4 });
+    await outcome(clock, store, 'abcd.1.2', 'b again');
+    expect(await checkIntentCoverage(store.db, null)).toMatchObject({ ok: false, duplicated: ['abcd.2'] });
+  });
+});
