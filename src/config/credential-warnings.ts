@@ -1,7 +1,18 @@
-import type { Directory } from '../core/model.js';
+import type { Directory, Role } from '../core/model.js';
+
+/** Every environment variable a role's upstream credential is read from. */
+function credentialVariables(role: Role): Set<string> {
+  const http = role.http?.credential;
+  const names = [
+    role.credential?.passwordEnv,
+    http?.kind === 'basic' ? http.passwordEnv : http?.kind === 'bearer' ? http.tokenEnv : http?.kind === 'header' ? http.valueEnv : undefined,
+  ];
+  return new Set(names.filter((n): n is string => Boolean(n)));
+}
 
 /**
- * One warning per `password_env` variable that is unset or empty in `env`,
+ * One warning per credential variable (`password_env`; for HTTP roles also
+ * `bearer_env`, `value_env`) that is unset or empty in `env`,
  * naming every resource and role that reads it. Not an error: the config is
  * valid and the variable may be set where the server runs, but a role without
  * its password fails only when someone connects, long after start-up.
@@ -11,16 +22,17 @@ export function missingCredentialWarnings(directory: Directory, env: Readonly<Re
   const readers = new Map<string, string[]>();
   for (const resource of directory.resources.values()) {
     for (const role of resource.roles.values()) {
-      const variable = role.credential?.passwordEnv;
-      if (!variable || env[variable]) continue;
-      const list = readers.get(variable) ?? [];
-      list.push(`role "${role.name}" on ${resource.name}`);
-      readers.set(variable, list);
+      for (const variable of credentialVariables(role)) {
+        if (env[variable]) continue;
+        const list = readers.get(variable) ?? [];
+        list.push(`role "${role.name}" on ${resource.name}`);
+        readers.set(variable, list);
+      }
     }
   }
   return [...readers].map(([variable, roles]) => {
     const state = env[variable] === undefined ? 'is not set' : 'is empty';
     const who = roles.length === 1 ? roles[0]! : `${roles.slice(0, -1).join(', ')} and ${roles.at(-1)!}`;
-    return `warning: ${variable} ${state}: ${who} will fail to log in upstream until it holds the password (password_env)`;
+    return `warning: ${variable} ${state}: ${who} will fail to log in upstream until it holds the credential's secret`;
   });
 }
