@@ -43,6 +43,18 @@ export class PacketFramer {
     return this.unread + this.partsLength;
   }
 
+  /** Takes the bytes not yet returned as packets (e.g. a TLS ClientHello sent right after an SSL request). */
+  takeRest(): Buffer {
+    const rest = Buffer.concat([...this.parts, this.chunks[0]?.subarray(this.head) ?? EMPTY, ...this.chunks.slice(1)]);
+    this.chunks = [];
+    this.head = 0;
+    this.unread = 0;
+    this.parts = [];
+    this.partsLength = 0;
+    this.firstSeq = -1;
+    return rest;
+  }
+
   /** The next complete logical packet, or null when more bytes are needed. Throws MysqlGatewayError on bad framing. */
   next(): Packet | null {
     for (;;) {

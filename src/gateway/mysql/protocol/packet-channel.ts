@@ -81,10 +81,15 @@ export class PacketChannel {
 
   /** Stops listening; the socket is paused so no byte is lost before the next owner listens. */
   detach(): void {
+    if (this.detachWithRest().length > 0) throw protocolViolation('unexpected bytes after the handshake');
+  }
+
+  /** As detach, handing over the bytes received past the last packet read. */
+  detachWithRest(): Buffer {
     this.socket.pause();
     this.socket.off('data', this.onData);
     this.socket.off('error', this.onError);
     this.socket.off('close', this.onClose);
-    if (this.framer.buffered > 0) throw protocolViolation('unexpected bytes after the handshake');
+    return this.framer.takeRest();
   }
 }
