@@ -95,9 +95,8 @@ function buildDirectory(file: ConfigFile, fail: Fail, baseDir: string): Director
       }
       roles.set(roleName, {
         name: roleName,
-        credential: role.credential && 'user' in role.credential && r.kind !== 'http'
-          ? { user: role.credential.user, passwordEnv: role.credential.password_env }
-          : undefined,
+        // For http roles too: the control plane reads the variable's value and hands it to the gateway, which formats it.
+        credential: role.credential && credentialOf(role.credential),
         allow: role.allow ?? [],
         tables: role.tables,
         denyTables: role.deny_tables,
@@ -193,6 +192,12 @@ function sizeBytes(size: string | number): number {
   if (typeof size === 'number') return size;
   const m = /^(\d+)([a-z]+)$/i.exec(size)!;
   return Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!;
+}
+
+function credentialOf(c: NonNullable<RoleFile['credential']>): { user: string; passwordEnv?: string } {
+  if ('user' in c) return { user: c.user, passwordEnv: c.password_env };
+  if ('bearer_env' in c) return { user: 'bearer token', passwordEnv: c.bearer_env };
+  return { user: `${c.header} header`, passwordEnv: c.value_env };
 }
 
 function httpCredential(c: RoleFile['credential']): HttpCredential | undefined {

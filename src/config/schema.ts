@@ -213,6 +213,18 @@ export const configSchema = z
           })
           .strict()
           .optional(),
+        http: z
+          .object({
+            listen: hostPort.default('127.0.0.1:15480'),
+            // Each http resource is served at <resource>.<public_host>: an origin of its own, so the upstream's
+            // absolute links and cookies stay its own (browsers resolve *.localhost to this machine).
+            public_host: z
+              .string()
+              .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i, 'must be a DNS name, e.g. gw.example.com')
+              .default('localhost'),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({}),

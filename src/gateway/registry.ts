@@ -38,6 +38,7 @@ export interface GatewayAdapter {
 
 const adapters = new Map<GatewayKind, () => Promise<GatewayAdapter>>([
   ['postgres', async () => (await import('./postgres/adapter.js')).postgresAdapter],
+  ['http', async () => (await import('./http/adapter.js')).httpAdapter],
 ]);
 
 /** The adapter for `kind`, or null when Airlock has no gateway for it yet. */

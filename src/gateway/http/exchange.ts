@@ -33,8 +33,13 @@ export interface ExchangeInput {
 }
 
 export interface Exchange {
-  /** Ends the exchange now (cut): the upstream request is dropped. */
-  abort(): void;
+  /**
+   * Ends the exchange now (cut): the upstream request is dropped. The client
+   * gets `message` when that can be said in the response's own terms: as the
+   * answer when none has started, as a last event on a server-sent event
+   * stream. True when it was said (the socket then ends on its own).
+   */
+  abort(message: string): boolean;
 }
 
 export function startExchange(input: ExchangeInput): Exchange {
@@ -66,13 +71,18 @@ export function startExchange(input: ExchangeInput): Exchange {
     if (!res.headersSent) input.refuse(502, 'http_upstream_unreachable', `airlock: cannot reach ${input.resource} upstream (${err.code ?? 'error'})`);
     else res.destroy();
   });
+  let eventStream = false;
+  let upResponse: IncomingMessage | null = null;
   upReq.on('response', (upRes) => {
+    upResponse = upRes;
     status = upRes.statusCode ?? 502;
+    eventStream = /^text\/event-stream/i.test(upRes.headers['content-type'] ?? '');
     res.writeHead(status, upRes.statusMessage, clientResponseHeaders(upRes.rawHeaders, { upstreamBase: upstream.base }));
     // Server-sent events and long polls: the client sees the head before the first byte of the body.
     res.flushHeaders();
     upRes.on('data', (chunk: Buffer) => (responseBytes += chunk.length));
-    upRes.on('error', () => res.destroy());
+    // After a cut the client's last words are still being written: the upstream's end must not drop them.
+    upRes.on('error', () => ended !== 'cut' && res.destroy());
     upRes.pipe(res);
   });
   res.on('close', () => {
@@ -96,9 +106,20 @@ export function startExchange(input: ExchangeInput): Exchange {
   if (checked.contentLength === 0) upReq.end();
   else req.pipe(body).pipe(upReq);
   return {
-    abort() {
+    abort(message) {
       ended = 'cut';
       upReq.destroy();
+      if (!res.headersSent) {
+        input.refuse(403, 'http_session_ended', message);
+        return true;
+      }
+      if (eventStream && !res.writableEnded) {
+        upResponse?.unpipe(res);
+        // A blank line first ends any event the upstream left half-written; then one event that says why.
+        res.end(`\n\nevent: airlock\ndata: ${message.replace(/[\r\n]+/g, ' ')}\n\n`);
+        return true;
+      }
+      return false;
     },
   };
 }

@@ -139,13 +139,17 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     } finally {
       state.pending.delete(res);
     }
-    if (session.ended || res.destroyed) return send(res, req, 403, 'http_session_ended', session.endMessage ?? 'airlock: session ended', true);
+    if (session.ended || res.destroyed) {
+      // On record but never forwarded: its outcome closes the intent.
+      log.outcome(notForwarded(intent, now(), session.ended ? 'http_session_ended' : 'http_client_gone'), handle);
+      return send(res, req, 403, 'http_session_ended', session.endMessage ?? 'airlock: session ended', true);
+    }
     let credential: [string, string] | null;
     try {
       credential = credentialHeader(scope?.credential, access.credentialValue);
     } catch (err) {
       if (!(err instanceof CredentialMissing)) throw err;
-      log.outcome({ ...failedOutcome(intent, now()), status: 502 }, handle);
+      log.outcome({ ...notForwarded(intent, now(), 'http_credential_missing'), status: 502 }, handle);
       return send(res, req, 502, 'http_credential_missing', `airlock: ${resource.name}: ${err.message}`, true);
     }
     const exchange = startExchange({
@@ -199,13 +203,16 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     } catch {
       return sendRaw(socket, req, 503, 'http_audit_unavailable', 'airlock: the audit log cannot be written, so nothing is forwarded');
     }
-    if (session.ended || socket.destroyed) return void socket.destroy();
+    if (session.ended || socket.destroyed) {
+      log.outcome(notForwarded(intent, now(), session.ended ? 'http_session_ended' : 'http_client_gone'), handle);
+      return void socket.destroy();
+    }
     let credential: [string, string] | null;
     try {
       credential = credentialHeader(scope?.credential, access.credentialValue);
     } catch (err) {
       if (!(err instanceof CredentialMissing)) throw err;
-      log.outcome({ ...failedOutcome(intent, now()), status: 502 }, handle);
+      log.outcome({ ...notForwarded(intent, now(), 'http_credential_missing'), status: 502 }, handle);
       return sendRaw(socket, req, 502, 'http_credential_missing', `airlock: ${resource.name}: ${err.message}`);
     }
     state.websocket = startWebSocket({
@@ -249,17 +256,24 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
 }
 
 function cutConnection(state: ConnectionState, message: string): boolean {
-  for (const e of state.exchanges) e.abort();
   if (state.websocket) return state.websocket.cut(message);
-  // A request still waiting for its audit record gets the reason; anything mid-response is dropped.
+  let said = false;
+  for (const e of state.exchanges) said = e.abort(message) || said;
+  if (said) return true;
+  // A request still waiting for its audit record gets the reason.
   for (const res of state.pending) {
     if (!res.headersSent) {
       const r = renderRefusal(403, 'http_session_ended', message, res.req.headers.accept);
       res.writeHead(r.status, { ...r.headers, connection: 'close' }).end(r.body);
-      return true;
+      said = true;
     }
   }
-  return false;
+  if (said) return true;
+  // Mid-response with nothing to say in the response's terms: dropped now.
+  if (state.exchanges.size > 0) return false;
+  // Idle: a request the client sent as the grant ended still gets the reason (its session has ended)
+  // during the short grace before the connection is closed, instead of a reset.
+  return true;
 }
 
 function isOwnPath(url: string): boolean {
@@ -323,15 +337,15 @@ function refusedOutcome(req: IncomingMessage, seq: number, r: RefusedRequest, st
   };
 }
 
-function failedOutcome(intent: HttpRequestIntent, at: Date): HttpRequestOutcome {
+function notForwarded(intent: HttpRequestIntent, at: Date, refusal: GatewayRefusalCode | 'http_client_gone'): HttpRequestOutcome {
   return {
     ...intent,
     status: null,
     refused: true,
-    refusal: 'http_credential_missing',
+    refusal,
     requestBytes: 0,
     responseBytes: 0,
     durationMs: at.getTime() - intent.startedAt.getTime(),
-    ended: 'upstream_error',
+    ended: refusal === 'http_client_gone' ? 'client_closed' : refusal === 'http_session_ended' ? 'cut' : 'upstream_error',
   };
 }

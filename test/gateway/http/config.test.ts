@@ -58,7 +58,8 @@ describe('http resources in airlock.yaml', () => {
       contentTypes: undefined,
       recordBodyBytes: undefined,
     });
-    expect(r.roles.get('read')!.credential).toBeUndefined();
+    expect(r.roles.get('read')!.credential).toEqual({ user: 'monitoring', passwordEnv: 'RABBIT_RO_PASSWORD' });
+    expect(r.roles.get('ops')!.credential).toEqual({ user: 'bearer token', passwordEnv: 'RABBIT_TOKEN' });
     expect(r.roles.get('purge')!.http).toMatchObject({
       credential: { kind: 'header', header: 'X-Api-Key', valueEnv: 'RABBIT_KEY' },
       maxBodyBytes: 64_000,

@@ -1,0 +1,209 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { AuthThrottle } from '../../core/auth-throttle.js';
+import type { Clock } from '../../core/clock.js';
+import { constantTimeEqual, sha256, verifySecret } from '../../core/secret.js';
+import { GatewayError } from '../kernel/errors.js';
+import type { GatewaySession, Intent } from '../kernel/gateway-session.js';
+import type { GatewayKernel } from '../kernel/kernel.js';
+import type { ControlPlanePort, GatewayGrant } from '../kernel/port.js';
+import { presentedGrant, resourceFromHost, type PresentedGrant } from './grant-credentials.js';
+import { HttpSession } from './http-session.js';
+import type { AccessRefused, HttpAccess } from './listener.js';
+import type { HttpRequestIntent, HttpRequestLog, HttpRequestOutcome } from './request-record.js';
+
+/**
+ * HTTP sessions on the kernel. One kernel session per client connection, as
+ * for Postgres: the connection signs in with its first request (Basic auth or
+ * the browser's grant cookie), every request on it must present the same
+ * grant, each request is a statement of that session (`sessions show` lists
+ * them in order), and the session ends when the connection closes or the
+ * kernel cuts it (revoke, expiry, audit failure).
+ */
+
+export interface GrantSessionsOptions {
+  readonly port: ControlPlanePort;
+  readonly kernel: GatewayKernel;
+  readonly clock: Clock;
+  /** Resources are served at `<resource>.<publicHost>`. */
+  readonly publicHost: string;
+  readonly throttle: AuthThrottle;
+}
+
+type Refusal = AccessRefused['refused'];
+
+interface Bound {
+  readonly user: string;
+  readonly resource: string;
+  readonly secretHash: Buffer;
+  readonly access: HttpAccess;
+}
+
+export interface GrantSessions {
+  authorize(req: IncomingMessage): Promise<HttpAccess | AccessRefused>;
+  /** Checks a user and secret against the resource's active grants (the sign-in page); null when none matches. */
+  verify(user: string, secret: string, resource: string, clientAddress: string): Promise<GatewayGrant | Refusal>;
+}
+
+const refused = (status: number, code: Refusal['code'], message: string, headers?: Record<string, string>): AccessRefused => ({
+  refused: { status, code, message, headers },
+});
+
+export function grantSessions(opts: GrantSessionsOptions): GrantSessions {
+  const { port, kernel, clock, publicHost, throttle } = opts;
+  const bound = new WeakMap<Duplex, Promise<Bound | AccessRefused>>();
+  // PBKDF2 once per grant and secret, not once per connection: keyed by a hash, never the secret itself.
+  const verified = new Map<string, true>();
+
+  const noGrant = (user: string, resource: string) =>
+    `airlock: no active grant for ${user} on ${resource}, or the secret is wrong; run \`airlock request ${resource}\` to ask for access`;
+
+  async function verify(user: string, secret: string, resource: string, clientAddress: string): Promise<GatewayGrant | Refusal> {
+    const waitMs = throttle.retryAfterMs(clientAddress, user);
+    if (waitMs > 0) {
+      void port.authFailed(user, resource, clientAddress, 'refused: too many recent failures from this address').catch(() => undefined);
+      return { status: 401, code: 'http_unauthenticated', message: `airlock: too many failed sign-ins for "${user}" from this address; try again in ${Math.ceil(waitMs / 1000)} s` };
+    }
+    const nowMs = clock.now().getTime();
+    const grants = (await port.activeGrants(user, resource)).filter((g) => g.expiresAt.getTime() > nowMs);
+    const secretKey = sha256(secret).toString('hex');
+    const match = grants.find((g) => verified.has(`${g.grantId}:${secretKey}`) || verifySecret(secret, g.verifier));
+    if (!match) {
+      const why = grants.length === 0 ? 'no active grant' : 'the secret matched no active grant';
+      void port.authFailed(user, resource, clientAddress, why).catch(() => undefined);
+      if (throttle.failed(clientAddress, user)) void port.authFailed(user, resource, clientAddress, 'locked out: too many failures from this address').catch(() => undefined);
+      // Same words whether or not a grant exists: the answer must not reveal who holds access.
+      return { status: 401, code: 'http_unauthenticated', message: noGrant(user, resource) };
+    }
+    if (verified.size > 10_000) verified.clear();
+    verified.set(`${match.grantId}:${secretKey}`, true);
+    return match;
+  }
+
+  async function signIn(req: IncomingMessage, presented: PresentedGrant, resource: string): Promise<Bound | AccessRefused> {
+    const socket = req.socket;
+    const clientAddress = socket.remoteAddress ?? 'unknown';
+    const grant = await verify(presented.user, presented.secret, resource, clientAddress);
+    if (!('grantId' in grant)) return { refused: { ...grant, headers: basicChallenge(resource) } };
+    const access = await port.access(grant.grantId);
+    if (access.resource.kind !== 'http' || !access.role.http) return refused(403, 'http_not_allowed', `airlock: ${resource} is not an http resource`);
+    const session = new HttpSession(grant.grantId, resource, access.role.name);
+    const inFlight = new InFlight();
+    const ks = kernel.session({ cut: (_reason, message) => session.cut(message), settled: () => inFlight.settled() }, clientAddress);
+    try {
+      const agent = String(req.headers['user-agent'] ?? presented.via).slice(0, 64);
+      if (!(await ks.begin(grant, agent))) return refused(403, 'http_session_ended', session.endMessage ?? 'airlock: the session ended while signing in');
+    } catch (err) {
+      ks.end('error');
+      if (err instanceof GatewayError) return refused(401, 'http_unauthenticated', err.message);
+      throw err;
+    }
+    // One kernel session per connection: it ends when the connection does.
+    if (socket.destroyed) ks.end('client');
+    else socket.once('close', () => ks.end('client'));
+    return {
+      user: presented.user,
+      resource,
+      secretHash: sha256(presented.secret),
+      access: { resource: access.resource, role: access.role, session, log: kernelLog(ks, inFlight), credentialValue: access.password },
+    };
+  }
+
+  return {
+    verify,
+    async authorize(req) {
+      const resource = resourceFromHost(req.headers.host, publicHost);
+      if (!resource) {
+        return refused(404, 'http_not_found', `airlock: this gateway serves each http resource at <resource>.${publicHost}; the Host header names none`);
+      }
+      const presented = presentedGrant(req);
+      if (!presented) {
+        return refused(401, 'http_unauthenticated', `airlock: sign in to ${resource} with your Airlock user name and grant secret (\`airlock connect ${resource}\` does it for you, or open /.airlock/sign-in)`, basicChallenge(resource));
+      }
+      let pending = bound.get(req.socket);
+      if (!pending) {
+        pending = signIn(req, presented, resource);
+        bound.set(req.socket, pending);
+        // A refused sign-in does not bind the connection: the next request may present another grant.
+        void pending.then((b) => 'refused' in b && bound.delete(req.socket), () => bound.delete(req.socket));
+        const b = await pending;
+        return 'refused' in b ? b : b.access;
+      }
+      const b = await pending;
+      if ('refused' in b) return b;
+      if (b.user !== presented.user || b.resource !== resource || !constantTimeEqual(b.secretHash, sha256(presented.secret))) {
+        return refused(401, 'http_unauthenticated', 'airlock: a connection stays with the grant it signed in with; open a new connection for another');
+      }
+      return b.access;
+    },
+  };
+}
+
+function basicChallenge(resource: string): Record<string, string> {
+  return { 'www-authenticate': `Basic realm="airlock ${resource}", charset="UTF-8"` };
+}
+
+/** Counts requests forwarded and not yet answered, so the end record waits for their outcomes. */
+class InFlight {
+  private count = 0;
+  private waiters: (() => void)[] = [];
+  add(): void {
+    this.count++;
+  }
+  done(): void {
+    if (--this.count === 0) this.waiters.splice(0).forEach((w) => w());
+  }
+  settled(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+/** A request as the audit shows it: method, canonical path, query with values redacted per the role. */
+export function requestText(r: HttpRequestIntent): string {
+  return `${r.websocket ? 'WEBSOCKET' : r.method} ${r.path}${r.query === null ? '' : `?${r.query}`}`;
+}
+
+function kernelLog(ks: GatewaySession, inFlight: InFlight): HttpRequestLog {
+  return {
+    async intent(intent) {
+      const behind = ks.holdForAudit();
+      if (behind) await behind;
+      const recorded = ks.intend(requestText(intent));
+      // Null: it could not be put on record and the kernel is cutting the session; nothing is forwarded.
+      if (!recorded) throw new Error('the request could not be put on record');
+      inFlight.add();
+      return recorded;
+    },
+    outcome(o, intent) {
+      ks.countIn(o.requestBytes);
+      ks.countOut(o.responseBytes);
+      ks.record(
+        {
+          text: requestText(o),
+          outcome: outcomeOf(o),
+          sqlstate: o.status === null ? undefined : String(o.status),
+          reason: o.refusal ?? (o.ended === 'complete' ? undefined : o.ended),
+          durationMs: o.durationMs,
+          extra: {
+            status: o.status,
+            rule: o.rule,
+            bytes_in: o.requestBytes,
+            bytes_out: o.responseBytes,
+            ...(o.websocket ? { websocket: true } : {}),
+            ...(o.ended !== 'complete' ? { ended: o.ended } : {}),
+            ...(o.body ? { body: o.body } : {}),
+          },
+        },
+        (intent as Intent | null) ?? undefined,
+      );
+      if (intent) inFlight.done();
+    },
+  };
+}
+
+function outcomeOf(o: HttpRequestOutcome): 'ok' | 'error' | 'refused' | 'unknown' {
+  if (o.refused) return 'refused';
+  // Forwarded and never answered: it may or may not have run upstream.
+  if (o.status === null) return 'unknown';
+  return o.status < 400 ? 'ok' : 'error';
+}
