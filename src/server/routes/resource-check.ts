@@ -5,6 +5,7 @@ import { forbidden, notFound } from '../../core/errors.js';
 import type { Resource, Role } from '../../core/model.js';
 import { isAdmin } from '../../core/policy.js';
 import { postgresTarget } from '../../gateway/postgres/backend.js';
+import { PgGatewayError } from '../../gateway/postgres/errors.js';
 import { TERMINATE } from '../../gateway/postgres/protocol/messages.js';
 import { openUpstream } from '../../gateway/postgres/upstream.js';
 import { readBody } from '../body.js';
@@ -38,11 +39,10 @@ const checkBody = z.object({ resource: z.string().min(1).max(200).nullish() }).s
 
 const CHECK_TIMEOUT_MS = 10_000;
 
-/** What the upstream said, as precisely as the thrown error carries it. */
+/** What the upstream said (its own words when it answered), else why it could not be reached. */
 function upstreamWords(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const detail = (err as { upstreamDetail?: unknown }).upstreamDetail;
-  return typeof detail === 'string' && detail ? detail : err.message.replace(/^airlock: /, '');
+  if (err instanceof PgGatewayError && err.upstreamDetail) return err.upstreamDetail;
+  return err instanceof Error ? err.message.replace(/^airlock: /, '') : String(err);
 }
 
 async function checkPostgresRole(resource: Resource, role: Role, env: NodeJS.ProcessEnv): Promise<RoleCheck> {
