@@ -213,6 +213,18 @@ export const configSchema = z
           })
           .strict()
           .optional(),
+        mysql: z
+          .object({
+            listen: hostPort.default('127.0.0.1:13306'),
+            public_host: z.string().optional(),
+            tls: z.union([z.literal('self-signed'), z.object({ cert: z.string(), key: z.string() }).strict()]).optional(),
+            // Refuse clients that do not start TLS (only with tls set).
+            require_tls: z.boolean().default(false),
+            // caching_sha2_password full authentication on plain TCP with the gateway's RSA key; false tells the client to use TLS.
+            rsa_key_exchange: z.boolean().default(true),
+          })
+          .strict()
+          .optional(),
         http: z
           .object({
             listen: hostPort.default('127.0.0.1:15480'),

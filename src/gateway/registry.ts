@@ -39,6 +39,7 @@ export interface GatewayAdapter {
 const adapters = new Map<GatewayKind, () => Promise<GatewayAdapter>>([
   ['postgres', async () => (await import('./postgres/adapter.js')).postgresAdapter],
   ['http', async () => (await import('./http/adapter.js')).httpAdapter],
+  ['mysql', async () => (await import('./mysql/adapter.js')).mysqlAdapter],
 ]);
 
 /** The adapter for `kind`, or null when Airlock has no gateway for it yet. */

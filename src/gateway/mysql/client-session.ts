@@ -187,8 +187,8 @@ export class ClientSession {
     const relay = this.relay;
     const packet = encodeErr({ ...ErrorCode.ConnectionKilled, message });
     // Mid-packet, an error packet would corrupt the stream: the client then only sees the connection close.
-    if (relay && !relay.atBoundary) return this.closeWire(null, 0);
-    this.closeWire(packet, relay?.nextClientSeq ?? 0);
+    if (relay && !relay.atBoundary) return this.closeWire(null, 1);
+    this.closeWire(packet, relay?.nextClientSeq ?? 1);
   }
 
   private killRunningQuery(): void {

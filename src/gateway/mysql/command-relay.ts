@@ -66,6 +66,8 @@ export class CommandRelay {
   private closed = false;
   private readonly statements = new Map<number, PreparedStatement>();
   private unansweredIntent: { intent: Intent; text: string; startedMs: number } | null = null;
+  /** The command being handled (judged, recorded or answered): a gateway message answers it. */
+  private current: Packet | null = null;
 
   constructor(private readonly deps: RelayDeps) {
     this.clientFramer = new PacketFramer(deps.maxPayload);
@@ -77,9 +79,14 @@ export class CommandRelay {
     return this.upstreamFramer.buffered === 0;
   }
 
-  /** The sequence id a gateway message to the client must carry now, or 0 when no command is in flight. */
+  /**
+   * The sequence id a gateway message to the client must carry now. With no
+   * command in hand it is 1: a client that has sent one we have not read yet
+   * expects 1, and an idle one reads the message as the answer to its next.
+   */
   get nextClientSeq(): number {
-    return this.inFlight ? (this.inFlight.tracker.lastSeq + 1) & 0xff : 0;
+    if (this.inFlight) return (this.inFlight.tracker.lastSeq + 1) & 0xff;
+    return this.current ? (this.current.lastSeq + 1) & 0xff : 1;
   }
 
   /** A statement forwarded and never answered: recorded as `unknown` when the session ends. */
@@ -116,6 +123,7 @@ export class CommandRelay {
         if (this.inFlight.tracker.push(p)) {
           const done = this.inFlight;
           this.inFlight = null;
+          this.current = null;
           done.finished(done.tracker.summary());
         }
       }
@@ -136,7 +144,9 @@ export class CommandRelay {
         if (this.closed) return;
         const packet = this.queue.shift()!;
         if (packet.seq !== 0) throw protocolViolation(`a command packet with sequence id ${packet.seq}`);
+        this.current = packet;
         await this.command(packet);
+        if (!this.inFlight) this.current = null;
       }
     } catch (err) {
       this.deps.violation(err instanceof MysqlGatewayError ? err : protocolViolation(String(err)));
@@ -150,7 +160,11 @@ export class CommandRelay {
   }
 
   private forward(packet: Packet, shape: ResponseShape | null, finished: (s: ResponseSummary) => void = () => undefined, forward = true): void {
-    if (shape !== null) this.inFlight = { tracker: new ResponseTracker(shape, this.deps.capabilities), forward, startedMs: Date.now(), finished };
+    if (shape !== null) {
+      const tracker = new ResponseTracker(shape, this.deps.capabilities);
+      tracker.lastSeq = packet.lastSeq;
+      this.inFlight = { tracker, forward, startedMs: Date.now(), finished };
+    }
     this.deps.upstream.write(encodePacket(packet.payload, 0).bytes);
   }
 
