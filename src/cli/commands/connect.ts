@@ -8,11 +8,14 @@ import type { GrantView } from '../../server/views.js';
 import { configDir } from '../login-store.js';
 import { printJson, relative } from '../output.js';
 import { action, api } from '../run.js';
+import { connectHttp } from './connect-http.js';
+import { connectMysql } from './connect-mysql.js';
 
 interface ConnectOpts {
   role?: string;
   print?: boolean;
   json?: boolean;
+  port?: string;
 }
 
 /**
@@ -54,17 +57,20 @@ async function activeGrant(client: ApiClient, resource: string, role?: string): 
 export function connectCommand(program: Command): void {
   program
     .command('connect')
-    .description('connect to a resource through the gateway with your grant (runs psql), or --print the connection')
+    .description('connect to a resource through the gateway with your grant (runs psql; for http, a local listener that adds the grant), or --print the connection')
     .argument('<resource>')
     .option('--role <role>', 'which grant to use when you hold several on the resource')
     .option('--print', 'print a DSN and PG* variables instead of running psql')
-    .option('--json', 'with --print: { host, port, user, database, password, dsn, expires_at }')
+    .option('--json', 'with --print: { host, port, user, database, password, dsn, expires_at } ({ url, user, password, … } for http)')
+    .option('--port <port>', 'http resources: the local port to listen on (default: any free port)')
     .action(
       action(async (resource: string, opts: ConnectOpts) => {
         const client = api();
         const info = await client.connectInfo(resource);
         const grant = await activeGrant(client, resource, opts.role);
         const password = await secretFor(client, grant);
+        if (info.kind === 'http') return connectHttp(resource, info, grant, password, opts);
+        if (info.kind === 'mysql') return connectMysql(resource, info, grant, password, opts);
         const dsn = `postgresql://${encodeURIComponent(info.user)}:${encodeURIComponent(password)}@${info.host}:${info.port}/${encodeURIComponent(info.database)}`;
         const vars = { PGHOST: info.host, PGPORT: String(info.port), PGUSER: info.user, PGDATABASE: info.database, PGPASSWORD: password };
         if (opts.print || opts.json) {

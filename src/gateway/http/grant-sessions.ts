@@ -181,6 +181,7 @@ function kernelLog(ks: GatewaySession, inFlight: InFlight): HttpRequestLog {
         {
           text: requestText(o),
           outcome: outcomeOf(o),
+          commandTag: o.status === null ? undefined : String(o.status),
           sqlstate: o.status === null ? undefined : String(o.status),
           reason: o.refusal ?? (o.ended === 'complete' ? undefined : o.ended),
           durationMs: o.durationMs,
