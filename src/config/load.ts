@@ -102,6 +102,11 @@ function buildDirectory(file: ConfigFile, fail: Fail, baseDir: string): Director
         denyTables: role.deny_tables,
         http: role.http && httpScope(role.http, role.credential),
         maxDurationSeconds: role.max_duration ? parseDuration(role.max_duration) : undefined,
+        limits: role.limits && {
+          maxStatementBytes: role.limits.max_statement === undefined ? undefined : sizeBytes(role.limits.max_statement),
+          statementTimeoutSeconds: role.limits.statement_timeout ? parseDuration(role.limits.statement_timeout) : undefined,
+          idleInTransactionTimeoutSeconds: role.limits.idle_in_transaction_timeout ? parseDuration(role.limits.idle_in_transaction_timeout) : undefined,
+        },
       });
     }
     resources.set(r.name, {

@@ -72,6 +72,15 @@ const role = z
     deny_tables: z.array(z.string().min(1)).optional(),
     http: httpScope.optional(),
     max_duration: duration.optional(),
+    /** What protects the upstream from a session of this role (SQL roles). */
+    limits: z
+      .object({
+        max_statement: size.optional(),
+        statement_timeout: duration.optional(),
+        idle_in_transaction_timeout: duration.optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -51,6 +51,17 @@ export interface Role {
   readonly denyTables?: readonly string[];
   readonly http?: HttpScope;
   readonly maxDurationSeconds?: number;
+  readonly limits?: SqlLimits;
+}
+
+/** What protects a SQL upstream from one session of a role. */
+export interface SqlLimits {
+  /** Largest statement text a session may send (UTF-8 bytes). */
+  readonly maxStatementBytes?: number;
+  /** Forced upstream as `statement_timeout`. */
+  readonly statementTimeoutSeconds?: number;
+  /** Forced upstream as `idle_in_transaction_session_timeout`: an idle open transaction cannot hold locks for a grant's whole life. */
+  readonly idleInTransactionTimeoutSeconds?: number;
 }
 
 export interface Upstream {

@@ -1,4 +1,4 @@
-import type { StatementClass } from '../../core/model.js';
+import type { SqlLimits, StatementClass } from '../../core/model.js';
 import type { GrantAccess } from '../kernel/port.js';
 
 /**
@@ -27,9 +27,18 @@ export interface UpstreamTarget {
   readonly tls?: false | { readonly rejectUnauthorized: boolean; readonly ca?: string };
 }
 
-export function postgresTarget(access: GrantAccess): { target: UpstreamTarget; scope: SqlScope } {
+/**
+ * A read role that names no limits still may not hold production: a
+ * forgotten `BEGIN` would otherwise block DDL and VACUUM FULL for the grant's
+ * whole life. Roles that can write choose their own.
+ */
+export const READ_ROLE_LIMITS: SqlLimits = { statementTimeoutSeconds: 300, idleInTransactionTimeoutSeconds: 60 };
+
+export function postgresTarget(access: GrantAccess): { target: UpstreamTarget; scope: SqlScope; limits: SqlLimits } {
   const { resource, role } = access;
+  const readOnly = role.allow.every((c) => c === 'read');
   return {
+    limits: { ...(readOnly ? READ_ROLE_LIMITS : {}), ...role.limits },
     target: {
       host: resource.upstream.host,
       port: resource.upstream.port,

@@ -11,7 +11,7 @@ import { SqlState } from './protocol/codes.js';
 import * as msg from './protocol/messages.js';
 import { QueryRelay } from './query-relay.js';
 import { StatementCheck, scopeIsReadOnly, type CheckSql, type CheckSqlNow } from './statement-check.js';
-import { cancelUpstream, openUpstream, type UpstreamConnection } from './upstream.js';
+import { cancelUpstream, openUpstream, terminateUpstream, type UpstreamConnection, type UpstreamOptions } from './upstream.js';
 
 /**
  * The Postgres wiring of one client connection: startup and authentication,
@@ -38,8 +38,15 @@ export class ClientSession {
   private relay: QueryRelay | null = null;
   private cancelKey: CancelKey | null = null;
   private readonly holds = new Set<string>();
+  private maxStatementBytes: number | undefined;
+  private upstreamOptions: UpstreamOptions | null = null;
+  /** Set by a cut: the upstream backend is terminated, so nothing the client pipelined runs on after it. */
+  private terminateUpstream = false;
   /** Resolves once the connection is closed and its end (if due) recorded. */
   readonly done: Promise<void>;
+  /** Resolves once sign-in is over, whichever way it went (the listener counts connections still signing in). */
+  readonly signedIn: Promise<void>;
+  private signInOver!: () => void;
 
   constructor(socket: net.Socket, private readonly deps: SessionDeps) {
     this.client = socket;
@@ -47,6 +54,7 @@ export class ClientSession {
     this.done = this.session.done.then(() => {
       if (this.cancelKey) this.deps.cancelKeys.release(this.cancelKey);
     });
+    this.signedIn = new Promise((resolve) => (this.signInOver = resolve));
     socket.setNoDelay(true);
     socket.on('error', () => undefined);
   }
@@ -65,6 +73,7 @@ export class ClientSession {
       const reason: SessionEndReason = e.code.startsWith('upstream') ? 'upstream' : e.code === 'protocol_violation' || e.code === 'message_too_large' ? 'violation' : 'error';
       this.fail(reason, e);
     }
+    this.signInOver();
   }
 
   private async start(): Promise<void> {
@@ -74,6 +83,7 @@ export class ClientSession {
       started = await runClientStartup(this.client, this.session.clientAddress, this.deps, (s) => (this.client = s));
     } finally {
       clearTimeout(startupTimer);
+      this.signInOver();
     }
     if (started.kind === 'cancel') {
       this.session.end('client');
@@ -84,14 +94,18 @@ export class ClientSession {
     if (!(await this.session.begin(grant, started.applicationName))) return;
 
     const access = await this.deps.backend.access(grant.grantId);
-    const { target, scope } = postgresTarget(access);
+    const { target, scope, limits } = postgresTarget(access);
+    this.maxStatementBytes = limits.maxStatementBytes;
     this.target = target;
-    const upstream = await openUpstream(target, {
+    this.upstreamOptions = {
       resource: grant.resource,
       role: grant.role,
       applicationName: `airlock:${started.user}${started.applicationName ? `:${started.applicationName}` : ''}`,
       readOnly: scopeIsReadOnly(scope),
-    }).catch((err: unknown) => {
+      statementTimeoutSeconds: limits.statementTimeoutSeconds,
+      idleInTransactionTimeoutSeconds: limits.idleInTransactionTimeoutSeconds,
+    };
+    const upstream = await openUpstream(target, this.upstreamOptions).catch((err: unknown) => {
       if (err instanceof PgGatewayError && err.code.startsWith('upstream') && err.upstreamDetail) {
         void this.deps.backend
           .upstreamFailed?.({ grantId: grant.grantId, resource: grant.resource, role: grant.role, login: target.user, detail: err.upstreamDetail })
@@ -113,7 +127,7 @@ export class ClientSession {
     const session = this.session;
     const relay = new QueryRelay({
       upstream: upstream.socket,
-      check: new StatementCheck(this.deps.checkSql, scope, upstream, this.deps.checkSqlNow),
+      check: new StatementCheck(this.deps.checkSql, scope, upstream, this.deps.checkSqlNow, { maxStatementBytes: this.maxStatementBytes }),
       txStatus: upstream.txStatus,
       toClient: (bytes) => this.toClient(bytes),
       record: (outcome) => session.record(outcome, outcome.intent),
@@ -189,6 +203,7 @@ export class ClientSession {
    */
   private cutWire(message: string): void {
     this.cancelQuery();
+    this.terminateUpstream = true;
     this.closeWire({ severity: 'FATAL', sqlstate: SqlState.AdminShutdown, message });
   }
 
@@ -245,6 +260,10 @@ export class ClientSession {
   private closeUpstream(): void {
     const socket = this.upstream?.socket;
     if (!socket || socket.destroyed) return;
+    if (this.terminateUpstream && this.target && this.upstreamOptions && this.upstream) {
+      this.terminateUpstream = false;
+      void terminateUpstream(this.target, this.upstream.key.pid, this.upstreamOptions);
+    }
     socket.end(msg.TERMINATE);
     // A backend busy with a query reads the Terminate late; the cancel (if any) and this destroy make sure it goes.
     setTimeout(() => socket.destroy(), 1_000).unref();

@@ -7,6 +7,8 @@ import type { SessionSummary } from '../kernel/gateway-session.js';
 import { createGatewayKernel } from '../kernel/kernel.js';
 import type { ControlPlanePort } from '../kernel/port.js';
 import { CancelKeys } from './cancel-keys.js';
+import { SqlState } from './protocol/codes.js';
+import { errorResponse } from './protocol/messages.js';
 import { ClientSession } from './client-session.js';
 import { checkSql as realCheckSql, checkSqlNow as realCheckSqlNow } from './sql/check.js';
 import type { CheckSql } from './statement-check.js';
@@ -27,7 +29,14 @@ export interface PostgresGatewayOptions {
   readonly clock?: Clock;
   /** Failed sign-ins per (client address, user) before a lockout; defaults 5 per minute, 5 minutes. */
   readonly authThrottle?: { readonly maxFailures?: number; readonly windowMs?: number; readonly lockoutMs?: number };
+  /** How long a connection may take to sign in (default 10 s). */
   readonly startupTimeoutMs?: number;
+  /**
+   * Connections still signing in, at most this many in all and from one
+   * address (defaults 1,000 and 100): idle sockets that never sign in cannot
+   * take every file descriptor from the sessions and the API.
+   */
+  readonly signingIn?: { readonly total?: number; readonly perAddress?: number };
   /** How long a session may be held while the audit log is behind before it is closed (default 30 s). */
   readonly auditWaitMs?: number;
   /** What the audit keeps of statement texts (config `audit.statements`, default `text`). */
@@ -39,6 +48,14 @@ export interface PostgresGateway {
   sessions(): SessionSummary[];
   /** Stops accepting, ends every live session (reason `shutdown`) and waits for their records. */
   close(): Promise<void>;
+}
+
+/** What PostgreSQL says when it has no room for another connection (53300), said before reading anything. */
+function refuseBusy(socket: net.Socket, thisAddress: boolean): void {
+  socket.on('error', () => undefined);
+  const message = `airlock: too many connections are waiting to sign in${thisAddress ? ' from this address' : ''}; try again shortly`;
+  socket.end(errorResponse({ severity: 'FATAL', sqlstate: SqlState.TooManyConnections, message }));
+  setTimeout(() => socket.destroy(), 1_000).unref();
 }
 
 /** Literals replaced by placeholders, in PostgreSQL's own normal form. */
@@ -70,11 +87,29 @@ export async function createPostgresGateway(opts: PostgresGatewayOptions): Promi
     checkSql: opts.checkSql ?? realCheckSql,
     // An injected classifier (tests) is only ever asked through its promise.
     checkSqlNow: opts.checkSql ? undefined : realCheckSqlNow,
-    startupTimeoutMs: opts.startupTimeoutMs ?? 60_000,
+    startupTimeoutMs: opts.startupTimeoutMs ?? 10_000,
     cutGraceMs: 500,
   };
 
-  const server = net.createServer((socket) => void new ClientSession(socket, deps).run());
+  const maxSigningIn = opts.signingIn?.total ?? 1000;
+  const maxSigningInPerAddress = opts.signingIn?.perAddress ?? 100;
+  const signingIn = new Map<string, number>();
+  let signingInTotal = 0;
+  const server = net.createServer((socket) => {
+    const address = socket.remoteAddress ?? 'unknown';
+    const fromHere = signingIn.get(address) ?? 0;
+    if (signingInTotal >= maxSigningIn || fromHere >= maxSigningInPerAddress) return refuseBusy(socket, fromHere >= maxSigningInPerAddress);
+    signingInTotal++;
+    signingIn.set(address, fromHere + 1);
+    const session = new ClientSession(socket, deps);
+    void session.signedIn.then(() => {
+      signingInTotal--;
+      const left = (signingIn.get(address) ?? 1) - 1;
+      if (left > 0) signingIn.set(address, left);
+      else signingIn.delete(address);
+    });
+    void session.run();
+  });
   server.on('error', () => undefined);
 
   await new Promise<void>((resolve, reject) => {

@@ -34,6 +34,9 @@ export interface UpstreamOptions {
   /** Adds `default_transaction_read_only=on` as defence in depth for read roles. */
   readonly readOnly: boolean;
   readonly timeoutMs?: number;
+  /** Forced like the other pinned settings: a session may not lift them (SET of either needs admin). */
+  readonly statementTimeoutSeconds?: number;
+  readonly idleInTransactionTimeoutSeconds?: number;
 }
 
 export interface UpstreamConnection {
@@ -154,7 +157,8 @@ export async function openUpstream(target: UpstreamTarget, opts: UpstreamOptions
   }
 }
 
-async function startup(socket: net.Socket, target: UpstreamTarget, opts: UpstreamOptions): Promise<UpstreamConnection> {
+/** StartupMessage and sign-in, up to the first ReadyForQuery. */
+async function signIn(socket: net.Socket, target: UpstreamTarget, opts: UpstreamOptions) {
   const reader = new FrameReader({ typed: true, maxLength: Limits.messageBytes });
   const puller = new SocketPuller(socket, reader, (why) => unreachable(opts.resource, why));
   const params: Record<string, string> = {
@@ -164,7 +168,7 @@ async function startup(socket: net.Socket, target: UpstreamTarget, opts: Upstrea
     client_encoding: 'UTF8',
     // The SQL policy parses text as PostgreSQL does only under these settings: with
     // standard_conforming_strings off, 'a\' , $$ ' ; DELETE … hides a DELETE from the parser.
-    options: `-c standard_conforming_strings=on${opts.readOnly ? ' -c default_transaction_read_only=on' : ''}`,
+    options: pinnedSettings(opts),
   };
   socket.write(msg.startupMessage(params));
 
@@ -179,6 +183,11 @@ async function startup(socket: net.Socket, target: UpstreamTarget, opts: Upstrea
     else if (frame.type === Backend.ErrorResponse) throw startupRefused(frame.body, opts);
     else if (frame.type === Backend.ReadyForQuery) break;
   }
+  return { puller, parameterStatus, key };
+}
+
+async function startup(socket: net.Socket, target: UpstreamTarget, opts: UpstreamOptions): Promise<UpstreamConnection> {
+  const { puller, parameterStatus, key } = await signIn(socket, target, opts);
   const factsKey = catalogKey(target);
   const known = catalogCache.get(factsKey);
   if (known) {
@@ -193,6 +202,14 @@ async function startup(socket: net.Socket, target: UpstreamTarget, opts: Upstrea
   catalogCache.set(factsKey, catalog);
   const rest = puller.detach();
   return { socket, parameterStatus, key, txStatus, searchPath, catalog, rest };
+}
+
+function pinnedSettings(opts: UpstreamOptions): string {
+  const settings = ['-c standard_conforming_strings=on'];
+  if (opts.readOnly) settings.push('-c default_transaction_read_only=on');
+  if (opts.statementTimeoutSeconds) settings.push(`-c statement_timeout=${opts.statementTimeoutSeconds * 1000}`);
+  if (opts.idleInTransactionTimeoutSeconds) settings.push(`-c idle_in_transaction_session_timeout=${opts.idleInTransactionTimeoutSeconds * 1000}`);
+  return settings.join(' ');
 }
 
 async function authenticate(socket: net.Socket, puller: SocketPuller, target: UpstreamTarget, opts: UpstreamOptions): Promise<void> {
@@ -328,6 +345,30 @@ function startupRefused(body: Buffer, opts: UpstreamOptions): PgGatewayError {
 
 const unsupportedAuth = (opts: UpstreamOptions, what: string) =>
   new PgGatewayError('upstream_unsupported_auth', `airlock: the ${opts.resource} upstream asked for ${what}, which the gateway does not support`);
+
+/**
+ * Ends an upstream backend from a side connection with the same credential
+ * (PostgreSQL lets a role terminate its own backends). A cancel stops only
+ * the statement running now: one the client pipelined behind it would start
+ * next and run on, holding its locks, after the session was cut.
+ */
+export async function terminateUpstream(target: UpstreamTarget, pid: number, opts: UpstreamOptions): Promise<void> {
+  let socket: net.Socket | undefined;
+  const timer = setTimeout(() => socket?.destroy(), 5_000);
+  try {
+    socket = await connectUpstreamSocket(target, opts.resource);
+    socket.on('error', () => undefined);
+    const { puller } = await signIn(socket, target, { ...opts, readOnly: false, applicationName: `${opts.applicationName}:terminate` });
+    socket.write(msg.query(`select pg_terminate_backend(${Math.trunc(pid)})`));
+    for (;;) if ((await puller.next()).type === Backend.ReadyForQuery) break;
+    socket.end(msg.TERMINATE);
+  } catch (err) {
+    console.error(`airlock: could not terminate the ${opts.resource} upstream backend of a cut session: ${err instanceof Error ? err.message : String(err)}`);
+    socket?.destroy();
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Sends a CancelRequest for an upstream backend; resolves when the upstream has closed that side connection. */
 export async function cancelUpstream(target: UpstreamTarget, key: { pid: number; secret: number }, resource: string): Promise<void> {

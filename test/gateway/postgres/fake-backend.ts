@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { grantSalt, newSecret, scramVerifier } from '../../../src/core/secret.js';
 import type { ControlPlanePort, GatewayGrant, GrantAccess, GrantEnded, SessionEnd, SessionStart, StatementRecord } from '../../../src/gateway/kernel/port.js';
+import type { SqlLimits } from '../../../src/core/model.js';
 import type { SqlScope, StatementClass, UpstreamTarget } from '../../../src/gateway/postgres/backend.js';
 
 /**
@@ -10,7 +11,7 @@ import type { SqlScope, StatementClass, UpstreamTarget } from '../../../src/gate
  */
 export class FakeBackend implements ControlPlanePort {
   private readonly serverKey = randomBytes(32);
-  private readonly grants = new Map<string, { grant: GatewayGrant; target: UpstreamTarget; scope: SqlScope; active: boolean }>();
+  private readonly grants = new Map<string, { grant: GatewayGrant; target: UpstreamTarget; scope: SqlScope; limits?: SqlLimits; active: boolean }>();
   private readonly listeners = new Set<(e: GrantEnded) => void>();
   /** With the gateway's default `text` mode every record has its text. */
   readonly statements: Array<StatementRecord & { readonly text: string }> = [];
@@ -20,7 +21,7 @@ export class FakeBackend implements ControlPlanePort {
   private readonly waiters: (() => void)[] = [];
   iterations = 4096;
 
-  issue(opts: { user: string; resource: string; role?: string; allow: StatementClass[]; target: UpstreamTarget; expiresAt?: Date }): { grantId: string; secret: string } {
+  issue(opts: { user: string; resource: string; role?: string; allow: StatementClass[]; target: UpstreamTarget; expiresAt?: Date; limits?: SqlLimits }): { grantId: string; secret: string } {
     const secret = newSecret('alk');
     const grantId = `g_${randomUUID()}`;
     const { salt, iterations } = this.scramParameters(opts.user, opts.resource);
@@ -36,6 +37,7 @@ export class FakeBackend implements ControlPlanePort {
       },
       target: opts.target,
       scope: { resource: opts.resource, role, allow: opts.allow },
+      limits: opts.limits,
       active: true,
     });
     return { grantId, secret };
@@ -59,7 +61,7 @@ export class FakeBackend implements ControlPlanePort {
     const g = this.grants.get(grantId);
     if (!g) throw new Error(`unknown grant ${grantId}`);
     const { target, scope } = g;
-    const role = { name: scope.role, allow: scope.allow, tables: scope.tables, denyTables: scope.denyTables };
+    const role = { name: scope.role, allow: scope.allow, tables: scope.tables, denyTables: scope.denyTables, limits: g.limits };
     const tls = target.tls || undefined;
     return {
       resource: {

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import type { Clock } from '../../../src/core/clock.js';
+import type { SqlLimits } from '../../../src/core/model.js';
 import type { StatementClass } from '../../../src/gateway/postgres/backend.js';
 import { createPostgresGateway, type PostgresGateway, type PostgresGatewayOptions } from '../../../src/gateway/postgres/index.js';
 import { FakeBackend } from './fake-backend.js';
@@ -13,11 +14,11 @@ export interface Harness {
   readonly resource: string;
   readonly db: Awaited<ReturnType<typeof scratch>>;
   /** Issues a grant on the resource to a fresh user name. */
-  grant(allow: StatementClass[], opts?: { expiresAt?: Date; user?: string }): { user: string; secret: string; grantId: string };
+  grant(allow: StatementClass[], opts?: { expiresAt?: Date; user?: string; limits?: SqlLimits }): { user: string; secret: string; grantId: string };
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: Partial<Pick<PostgresGatewayOptions, 'tls' | 'clock' | 'authThrottle'>> & { clock?: Clock } = {}): Promise<Harness> {
+export async function startHarness(opts: Partial<Pick<PostgresGatewayOptions, 'tls' | 'clock' | 'authThrottle' | 'signingIn'>> & { clock?: Clock } = {}): Promise<Harness> {
   const db = await scratch();
   const backend = new FakeBackend();
   const resource = uniqueName('orders-db').replace('_', '-');
@@ -30,7 +31,7 @@ export async function startHarness(opts: Partial<Pick<PostgresGatewayOptions, 't
     db,
     grant(allow, g = {}) {
       const user = g.user ?? uniqueName('alice');
-      const { grantId, secret } = backend.issue({ user, resource, allow, target: db.target, expiresAt: g.expiresAt });
+      const { grantId, secret } = backend.issue({ user, resource, allow, target: db.target, expiresAt: g.expiresAt, limits: g.limits });
       return { user, secret, grantId };
     },
     async close() {
