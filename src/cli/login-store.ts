@@ -39,3 +39,14 @@ export function currentLogin(): Login {
   }
   return { server, token };
 }
+
+/** Forgets the saved token (keeps the server), so the next command asks to log in again. */
+export function forgetLogin(): string | null {
+  try {
+    const saved = JSON.parse(readFileSync(loginFile(), 'utf8')) as Partial<Login>;
+    writeFileSync(loginFile(), JSON.stringify({ server: saved.server }, null, 2) + '\n', { mode: 0o600 });
+    return saved.token ?? null;
+  } catch {
+    return null;
+  }
+}

@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/events.js';
 import type { Lifecycle } from '../core/lifecycle.js';
-import type { Directory, Resource, User } from '../core/model.js';
+import type { Directory, User } from '../core/model.js';
 import type { TokenScope, UserLookup } from '../core/tokens.js';
 import type { VisibilityRules } from '../core/visibility.js';
 import type { Store } from '../store/store.js';
@@ -24,7 +24,7 @@ export interface ControlPlane {
   readonly lifecycle: Lifecycle;
   readonly identity: IdentityContext;
   /** Where each gateway listens, filled in once it is up; clients are told this to connect. */
-  readonly gateways: Partial<Record<Resource['kind'], { host: string; port: number }>>;
+  readonly gateways: { postgres?: { host: string; port: number } };
 }
 
 /** How the caller proved who they are: an API token (with its scope) or a signed-in session. */

@@ -8,6 +8,7 @@ import { isAdmin } from '../core/policy.js';
 import { constantTimeEqual } from '../core/secret.js';
 import { readBody } from './body.js';
 import { identifyCaller } from './caller.js';
+import { isSignInToken } from './sign-in.js';
 import type { ApiEnv, ControlPlane } from './context.js';
 
 /**
@@ -29,6 +30,15 @@ export function csrfTokenFor(apiToken: string): string {
 
 export function tokenFromCookie(c: Context): string | undefined {
   return getCookie(c, SESSION_COOKIE) || undefined;
+}
+
+export function isHttps(c: Context): boolean {
+  return new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
+}
+
+/** The dashboard's sign-in cookie: HttpOnly (page script never sees it), SameSite=Strict. */
+export function setSessionCookie(c: Context, value: string, maxAgeSeconds: number): void {
+  setCookie(c, SESSION_COOKIE, value, { httpOnly: true, sameSite: 'Strict', path: '/', maxAge: maxAgeSeconds, secure: isHttps(c) });
 }
 
 const sameText = (a: string, b: string): boolean => constantTimeEqual(Buffer.from(a), Buffer.from(b));
@@ -77,13 +87,7 @@ export function authRoutes(cp: ControlPlane) {
       }
       throw err;
     }
-    setCookie(c, SESSION_COOKIE, token.trim(), {
-      httpOnly: true,
-      sameSite: 'Strict',
-      path: '/',
-      maxAge: SESSION_SECONDS,
-      secure: new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https',
-    });
+    setSessionCookie(c, token.trim(), SESSION_SECONDS);
     return c.json({ user: user.name, groups: user.groups, admin: isAdmin(cp.directory, user), csrf: csrfTokenFor(token.trim()) });
   });
 
@@ -96,6 +100,9 @@ export function authRoutes(cp: ControlPlane) {
   });
 
   app.post('/logout', async (c) => {
+    const token = tokenFromCookie(c);
+    // A provider sign-in ends on the server too, so a copied cookie stops working at once.
+    if (token && cp.identity.signIn && isSignInToken(token)) await cp.identity.signIn.signOut(token).catch(() => undefined);
     deleteCookie(c, SESSION_COOKIE, { path: '/' });
     return c.json({ ok: true });
   });

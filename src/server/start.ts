@@ -1,7 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { appendAudit } from '../audit/chain.js';
-import { intentDirFor, recoverIntents } from '../audit/intent-recovery.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { createEventBus, type EventBus } from '../core/events.js';
 import { startExpiryScheduler } from '../core/expiry.js';
@@ -49,9 +48,6 @@ export async function startControlPlane(config: LoadedConfig, options: StartOpti
   const saltKey = await serverKey(store.db, 'grant-salt');
   const notifier = startNotifier({ store, clock, bus, notify: config.file.notify }, options.notify);
   const lifecycle = createLifecycle({ store, clock, bus, directory: config.directory, saltKey, onCommit: notifier.onCommit });
-  // Statements a dead process forwarded without recording their outcome are closed first, inside their sessions.
-  const intentDir = intentDirFor(store);
-  if (intentDir) await recoverIntents(store, intentDir, clock.now());
   await store.transaction(async (tx) => {
     const orphaned = await closeOrphanedSessions(tx, clock.now());
     await appendAudit(

@@ -5,6 +5,7 @@ import type { ApiEnv, ControlPlane } from '../server/context.js';
 import type { Metrics } from '../server/metrics.js';
 import { eventRoutes, type EventStreamOptions } from '../server/routes/events.js';
 import { metricsRoute } from '../server/routes/metrics.js';
+import { signInRoutes } from '../server/routes/sign-in.js';
 import { authRoutes, csrfGuard, tokenFromCookie } from '../server/session-cookie.js';
 import { nowRoute } from './now-route.js';
 import { DASHBOARD_HTML } from './page.js';
@@ -38,6 +39,7 @@ export function dashboardAppOptions(cp: ControlPlane, deps: DashboardDeps): AppO
       asset(DASHBOARD_SCRIPT, 'text/javascript; charset=utf-8')(app, '/assets/dashboard.js');
       asset(DASHBOARD_CSS, 'text/css; charset=utf-8')(app, '/assets/dashboard.css');
       app.route('/auth', authRoutes(cp));
+      app.route('/auth', signInRoutes(cp));
       app.route('/metrics', metricsRoute(cp, deps.metrics));
     },
     tokenFrom: tokenFromCookie,

@@ -110,4 +110,6 @@ dialog form { display: grid; gap: 8px; } dialog h2 { margin: 0 0 4px; }
 .signin-page .brand { font-size: 22px; margin-bottom: 16px; }
 form.signin { display: grid; gap: 8px; padding: 20px; background: var(--panel); border: 1px solid var(--line); border-radius: 10px; }
 form.signin h1 { font-size: 17px; margin: 0 0 8px; }
+.signin-provider { display: grid; gap: 6px; margin-bottom: 12px; }
+.signin-provider a.button { display: block; background: var(--accent); color: var(--accent-text); text-align: center; padding: 10px; border-radius: 8px; text-decoration: none; }
 `;

@@ -257,8 +257,20 @@ export function appMain(dom: Dom, api: Api, askText: AskText, nowView: NowView, 
       error,
       h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
     );
-    root.replaceChildren(h('div', { class: 'signin-page' }, h('p', { class: 'brand' }, 'Airlock'), form));
+    const provider = h('div', { class: 'signin-provider' });
+    root.replaceChildren(h('div', { class: 'signin-page' }, h('p', { class: 'brand' }, 'Airlock'), provider, form));
     input.focus();
+    // People sign in with the company's identity provider when one is configured; the token form stays for machines.
+    api.call<{ enabled: boolean; display_name: string | null }>('GET', '/auth/oidc').then(
+      (p) => {
+        if (!p.enabled) return;
+        provider.replaceChildren(
+          h('a', { class: 'button primary', href: '/auth/oidc/start' }, `Sign in with ${p.display_name ?? 'your identity provider'}`),
+          h('p', { class: 'muted small' }, 'or with an API token:'),
+        );
+      },
+      () => undefined,
+    );
   }
 
   function signedIn(who: Me): void {
