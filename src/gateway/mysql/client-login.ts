@@ -213,7 +213,9 @@ async function authenticate(channel: PacketChannel, response: HandshakeResponse,
   // authentication anyway would make some clients (libmariadb) send the secret in clear on plain TCP.
   if (grants.length === 0 || grants.some((g) => g.mysql !== undefined)) throw fail('caching_sha2_password: wrong secret');
   // Grants whose secret predates the MySQL verifiers: full authentication, checked against the SCRAM verifiers.
-  if (!secure && !deps.rsaKeys()) {
+  // libmariadb answers a full-authentication request on plain TCP with the password in clear: never ask it.
+  const sendsClearText = response.attributes.get('_client_name') === 'libmariadb';
+  if (!secure && (!deps.rsaKeys() || sendsClearText)) {
     throw new MysqlGatewayError('tls_required', 'airlock: this secret needs a TLS connection (--ssl), or issue a new one with airlock connect');
   }
   channel.send(encodeAuthMoreData(Buffer.from([CachingSha2.PerformFullAuth])));

@@ -164,6 +164,14 @@ describe('caching_sha2_password full authentication for a secret without MySQL v
     });
   });
 
+  it('the mariadb CLI on plain TCP is told to use TLS, and never asked for the secret in clear', async () => {
+    const g = oldGrant();
+    const r = await mariadbCli(gw.address(), g.user, g.secret, ['-e', 'SELECT 1']);
+    expect(r.stderr).toMatch(/ERROR 3159 .*needs a TLS connection/);
+    const over = await mariadbCli(tlsGw.address(), g.user, g.secret, ['--ssl', '--ssl-verify-server-cert=0', '-e', 'SELECT 5']);
+    expect(over.stdout.trim()).toBe('5');
+  });
+
   it('the mariadb CLI over TLS (--ssl) with a current secret', async () => {
     const g = port.issue({ user: `t${Math.random().toString(36).slice(2, 8)}`, resource: RESOURCE, database: db.database, login: db.user, password: db.password, allow: ['read'] });
     const r = await mariadbCli(tlsGw.address(), g.user, g.secret, ['--ssl', '--ssl-verify-server-cert=0', '-e', "SHOW STATUS LIKE 'Ssl_cipher'"]);
