@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startServerProcess, tempConfig, type ServerProcess } from '../support/cli.js';
+import { scratchDatabase, type Scratch } from '../gateway/mysql/mariadb-fixture.js';
 
-/** `airlock resources check` against the real PostgreSQL on this machine, through the real CLI and server. */
+/** `airlock resources check` against the real PostgreSQL and MariaDB on this machine, through the real CLI and server. */
 const ADMIN = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' };
 const suffix = randomBytes(4).toString('hex');
 const database = `airlock_chk_${suffix}`;
@@ -12,6 +13,7 @@ const ghost = `airlock_chk_ghost_${suffix}`;
 const password = `CheckSecret-${randomBytes(8).toString('hex')}`;
 
 let server: ServerProcess;
+let shop: Scratch;
 let config: ReturnType<typeof tempConfig>;
 const tokens: Record<string, string> = {};
 
@@ -25,7 +27,7 @@ async function adminQuery(sql: string) {
   }
 }
 
-const yaml = `
+const yaml = () => `
 users:
   - { name: alice, groups: [engineering] }
   - { name: root,  groups: [airlock-admins] }
@@ -50,11 +52,21 @@ resources:
         allow: [read]
   - name: shop-mysql
     kind: mysql
-    upstream: { host: 127.0.0.1, port: 3306 }
+    upstream: { host: 127.0.0.1, port: 3306, database: ${shop.database} }
     roles:
       read:
-        credential: { user: shop_ro, password_env: SHOP_PASSWORD }
+        credential: { user: ${shop.user}, password_env: SHOP_PASSWORD }
         allow: [read]
+      stale:
+        credential: { user: ${shop.user}, password_env: SHOP_OLD_PASSWORD }
+        allow: [read]
+  - name: queues
+    kind: http
+    upstream: { url: "http://127.0.0.1:15672" }
+    roles:
+      ops:
+        credential: { bearer_env: QUEUES_TOKEN }
+        http: { allow: ["GET /api/**"] }
 `;
 
 const as = (user: string) => (...args: string[]) => runCli(args, { AIRLOCK_SERVER: server.url, AIRLOCK_TOKEN: tokens[user] });
@@ -68,9 +80,10 @@ interface Check {
 beforeAll(async () => {
   await adminQuery(`create role ${login} login password '${password}'`);
   await adminQuery(`create database ${database} owner ${login}`);
-  config = tempConfig(yaml);
+  shop = await scratchDatabase('airlock_chk');
+  config = tempConfig(yaml());
   for (const user of ['alice', 'root']) tokens[user] = (await runCli(['tokens', 'issue', user, '--config', config.path])).stdout.trim();
-  server = await startServerProcess(config.path, { CHK_PASSWORD: password });
+  server = await startServerProcess(config.path, { CHK_PASSWORD: password, SHOP_PASSWORD: shop.password, SHOP_OLD_PASSWORD: 'not-the-password' });
 });
 
 afterAll(async () => {
@@ -79,6 +92,7 @@ afterAll(async () => {
   await adminQuery(`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${database}'`);
   await adminQuery(`drop database if exists ${database}`);
   await adminQuery(`drop role if exists ${login}`);
+  await shop?.drop();
 });
 
 describe('airlock resources check', () => {
@@ -91,8 +105,12 @@ describe('airlock resources check', () => {
     expect(role('chk-db', 'ghost')).toMatchObject({ login: ghost, result: 'failed' });
     expect(role('chk-db', 'ghost')?.message).toContain(`role "${ghost}" does not exist`);
     expect(role('gone-db', 'read')?.message).toContain(`database "${database}_gone" does not exist`);
-    expect(role('shop-mysql', 'read')).toMatchObject({ result: 'unchecked', message: 'no check for kind mysql yet' });
+    expect(role('shop-mysql', 'read')).toEqual({ role: 'read', login: shop.user, result: 'ok', message: null });
+    expect(role('shop-mysql', 'stale')).toMatchObject({ result: 'failed' });
+    expect(role('shop-mysql', 'stale')?.message).toContain(`Access denied for user '${shop.user}'`);
+    expect(role('queues', 'ops')).toMatchObject({ result: 'unchecked', message: 'no check for kind http yet' });
     expect(r.stdout + r.stderr).not.toContain(password);
+    expect(r.stdout + r.stderr).not.toContain(shop.password);
   });
 
   it('prints a table for one resource and closes its upstream connections', async () => {
@@ -104,9 +122,9 @@ describe('airlock resources check', () => {
     await expect
       .poll(async () => (await adminQuery(`select count(*)::int as n from pg_stat_activity where datname = '${database}'`)).rows[0].n as number)
       .toBe(0);
-    const ok = await as('root')('resources', 'check', 'shop-mysql');
-    expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/shop-mysql\s+mysql\s+read\s+shop_ro\s+not checked\s+no check for kind mysql yet/);
+    const unchecked = await as('root')('resources', 'check', 'queues');
+    expect(unchecked.code).toBe(0);
+    expect(unchecked.stdout).toMatch(/queues\s+http\s+ops\s+.*not checked\s+no check for kind http yet/);
   });
 
   it('is for admins only, and names an unknown resource', async () => {

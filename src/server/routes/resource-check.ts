@@ -4,6 +4,10 @@ import { appendAudit } from '../../audit/chain.js';
 import { forbidden, notFound } from '../../core/errors.js';
 import type { Resource, Role } from '../../core/model.js';
 import { isAdmin } from '../../core/policy.js';
+import type { GrantAccess } from '../../gateway/kernel/port.js';
+import { Command as MysqlCommand } from '../../gateway/mysql/protocol/codes.js';
+import { loginUpstream } from '../../gateway/mysql/upstream-login.js';
+import { mysqlTarget } from '../../gateway/mysql/upstream-target.js';
 import { postgresTarget } from '../../gateway/postgres/backend.js';
 import { PgGatewayError } from '../../gateway/postgres/errors.js';
 import { TERMINATE } from '../../gateway/postgres/protocol/messages.js';
@@ -45,38 +49,53 @@ function upstreamWords(err: unknown): string {
   return err instanceof Error ? err.message.replace(/^airlock: /, '') : String(err);
 }
 
-async function checkPostgresRole(resource: Resource, role: Role, env: NodeJS.ProcessEnv): Promise<RoleCheck> {
-  const login = role.credential?.user ?? null;
-  if (!login) return { role: role.name, login, result: 'unchecked', message: 'the role names no upstream credential' };
-  const variable = role.credential?.passwordEnv;
-  const { target } = postgresTarget({ resource, role, login, password: variable ? env[variable] : undefined });
-  try {
-    const upstream = await openUpstream(target, {
-      resource: resource.name,
-      role: role.name,
+/** Logs in as `access` would on a gateway of that kind, then leaves; throws what the upstream answered. */
+type LoginCheck = (access: GrantAccess) => Promise<void>;
+
+const LOGIN_CHECKS: Partial<Record<Resource['kind'], LoginCheck>> = {
+  async postgres(access) {
+    const upstream = await openUpstream(postgresTarget(access).target, {
+      resource: access.resource.name,
+      role: access.role.name,
       applicationName: 'airlock resources check',
       readOnly: true,
       timeoutMs: CHECK_TIMEOUT_MS,
     });
     upstream.socket.end(TERMINATE);
-    return { role: role.name, login, result: 'ok', message: null };
+  },
+  async mysql(access) {
+    const upstream = await loginUpstream(mysqlTarget(access).target, { clientCapabilities: 0, maxPayload: 1 << 20, connectTimeoutMs: CHECK_TIMEOUT_MS });
+    upstream.channel.resetSeq();
+    upstream.channel.send(Buffer.from([MysqlCommand.Quit]));
+    upstream.socket.end();
+  },
+};
+
+async function checkRole(resource: Resource, role: Role, login: LoginCheck, env: NodeJS.ProcessEnv): Promise<RoleCheck> {
+  const user = role.credential?.user ?? null;
+  if (!user) return { role: role.name, login: user, result: 'unchecked', message: 'the role names no upstream credential' };
+  const variable = role.credential?.passwordEnv;
+  try {
+    await login({ resource, role, login: user, password: variable ? env[variable] : undefined });
+    return { role: role.name, login: user, result: 'ok', message: null };
   } catch (err) {
     const unset = variable && !env[variable] ? ` (${variable} is not set in the server's environment)` : '';
-    return { role: role.name, login, result: 'failed', message: `${upstreamWords(err)}${unset}` };
+    return { role: role.name, login: user, result: 'failed', message: `${upstreamWords(err)}${unset}` };
   }
 }
 
 /** Checks every role of one resource; kinds without a login check say so instead of guessing. */
 export async function checkResource(resource: Resource, env: NodeJS.ProcessEnv): Promise<ResourceCheck> {
   const roles = [...resource.roles.values()];
-  if (resource.kind !== 'postgres') {
+  const login = LOGIN_CHECKS[resource.kind];
+  if (!login) {
     return {
       resource: resource.name,
       kind: resource.kind,
       roles: roles.map((r) => ({ role: r.name, login: r.credential?.user ?? null, result: 'unchecked', message: `no check for kind ${resource.kind} yet` })),
     };
   }
-  return { resource: resource.name, kind: resource.kind, roles: await Promise.all(roles.map((r) => checkPostgresRole(resource, r, env))) };
+  return { resource: resource.name, kind: resource.kind, roles: await Promise.all(roles.map((r) => checkRole(resource, r, login, env))) };
 }
 
 export function resourceCheckRoute(cp: ControlPlane, env: NodeJS.ProcessEnv = process.env) {
