@@ -1,10 +1,11 @@
 import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/events.js';
 import type { Lifecycle } from '../core/lifecycle.js';
-import type { Directory, User } from '../core/model.js';
+import type { Directory, Resource, User } from '../core/model.js';
 import type { TokenScope, UserLookup } from '../core/tokens.js';
 import type { VisibilityRules } from '../core/visibility.js';
 import type { Store } from '../store/store.js';
+import type { SignIn } from './sign-in.js';
 
 /** Identity settings the API applies: token lifetimes, who sees what, and where users come from. */
 export interface IdentityContext {
@@ -13,6 +14,10 @@ export interface IdentityContext {
   readonly visibility: VisibilityRules;
   /** YAML users, then users who signed in through the identity provider. */
   readonly users: UserLookup;
+  /** Sign-in through the OpenID Provider of `identity.oidc`; absent when none is configured. */
+  readonly signIn?: SignIn;
+  /** `server.public_url`: the base of the provider's redirect URI (the request's own origin when unset). */
+  readonly publicUrl?: string;
 }
 
 /** What the HTTP API reaches: the lifecycle for changes, the store for reads, the bus for live updates. */
@@ -24,7 +29,7 @@ export interface ControlPlane {
   readonly lifecycle: Lifecycle;
   readonly identity: IdentityContext;
   /** Where each gateway listens, filled in once it is up; clients are told this to connect. */
-  readonly gateways: { postgres?: { host: string; port: number } };
+  readonly gateways: Partial<Record<Resource['kind'], { host: string; port: number }>>;
 }
 
 /** How the caller proved who they are: an API token (with its scope) or a signed-in session. */

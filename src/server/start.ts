@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { appendAudit } from '../audit/chain.js';
+import { intentDirFor, recoverIntents } from '../audit/intent-recovery.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { createEventBus, type EventBus } from '../core/events.js';
 import { startExpiryScheduler } from '../core/expiry.js';
@@ -14,7 +15,9 @@ import { dashboardAppOptions, mergeAppOptions } from '../web/dashboard.js';
 import { createApp, type AppOptions } from './app.js';
 import { startAuditTail } from './audit-tail.js';
 import type { ControlPlane } from './context.js';
-import { identityContext } from './identity-config.js';
+import { identityContext, oidcSettings } from './identity-config.js';
+import { createIdentityProvider } from './identity-provider.js';
+import { createSignIn } from './sign-in.js';
 import { createMetrics } from './metrics.js';
 import type { EventStreamOptions } from './routes/events.js';
 
@@ -28,6 +31,8 @@ export interface StartOptions {
   readonly notify?: NotifierOptions;
   /** Live event stream: heartbeat, replay limit, and how often the audit log is polled for writes no bus event announces. */
   readonly events?: EventStreamOptions & { readonly pollMs?: number };
+  /** Sign-in: where client_secret_env is read (defaults to process.env), and the fetch every provider call goes through. */
+  readonly identity?: { readonly env?: NodeJS.ProcessEnv; readonly fetch?: typeof fetch };
 }
 
 export function splitHostPort(text: string): { host: string; port: number } {
@@ -48,6 +53,9 @@ export async function startControlPlane(config: LoadedConfig, options: StartOpti
   const saltKey = await serverKey(store.db, 'grant-salt');
   const notifier = startNotifier({ store, clock, bus, notify: config.file.notify }, options.notify);
   const lifecycle = createLifecycle({ store, clock, bus, directory: config.directory, saltKey, onCommit: notifier.onCommit });
+  // Statements a dead process forwarded without recording their outcome are closed first, inside their sessions.
+  const intentDir = intentDirFor(store);
+  if (intentDir) await recoverIntents(store, intentDir, clock.now());
   await store.transaction(async (tx) => {
     const orphaned = await closeOrphanedSessions(tx, clock.now());
     await appendAudit(
@@ -59,7 +67,15 @@ export async function startControlPlane(config: LoadedConfig, options: StartOpti
   const expiry = startExpiryScheduler(clock, bus, lifecycle);
   await expiry.kick();
 
-  const identity = identityContext(config.file, config.directory, store);
+  const oidc = oidcSettings(config.file, options.identity?.env);
+  const signIn = oidc
+    ? createSignIn({
+        store, clock, directory: config.directory, lifecycle,
+        provider: createIdentityProvider(oidc, { fetch: options.identity?.fetch }),
+        sealKey: await serverKey(store.db, 'sign-in-seal'),
+      })
+    : undefined;
+  const identity = identityContext(config.file, config.directory, store, signIn);
   const cp: ControlPlane = { store, clock, bus, directory: config.directory, lifecycle, identity, gateways: {} };
   const tail = await startAuditTail(store, bus, { pollMs: options.events?.pollMs });
   const metrics = await createMetrics({
