@@ -84,7 +84,8 @@ export function grantSessions(opts: GrantSessionsOptions): GrantSessions {
     const socket = req.socket;
     const clientAddress = socket.remoteAddress ?? 'unknown';
     const grant = await verify(presented.user, presented.secret, resource, clientAddress);
-    if (!('grantId' in grant)) return { refused: { ...grant, headers: basicChallenge(resource) } };
+    // A browser's cookie failing gets no Basic challenge: the sign-in page is its way in, not a native prompt.
+    if (!('grantId' in grant)) return { refused: { ...grant, headers: presented.via === 'basic' ? basicChallenge(resource) : undefined } };
     const access = await port.access(grant.grantId);
     if (access.resource.kind !== 'http' || !access.role.http) return refused(403, 'http_not_allowed', `airlock: ${resource} is not an http resource`);
     const session = new HttpSession(grant.grantId, resource, access.role.name);
@@ -117,6 +118,10 @@ export function grantSessions(opts: GrantSessionsOptions): GrantSessions {
         return refused(404, 'http_not_found', `airlock: this gateway serves each http resource at <resource>.${publicHost}; the Host header names none`);
       }
       const presented = presentedGrant(req);
+      if (!presented && req.method === 'GET' && /text\/html/.test(req.headers.accept ?? '')) {
+        // A browser arriving without its grant cookie: to the gateway's own sign-in page, not a native password prompt.
+        return refused(303, 'http_unauthenticated', `airlock: sign in to ${resource} first`, { location: '/.airlock/sign-in' });
+      }
       if (!presented) {
         return refused(401, 'http_unauthenticated', `airlock: sign in to ${resource} with your Airlock user name and grant secret (\`airlock connect ${resource}\` does it for you, or open /.airlock/sign-in)`, basicChallenge(resource));
       }
