@@ -16,7 +16,6 @@ const REQUEST_SCOPE: readonly RegExp[] = [
   /^\/api\/requests\/[^/]+\/cancel$/,
   /^\/api\/grants\/[^/]+\/(?:extend|release|credentials)$/,
   /^\/api\/tokens\/[^/]+\/revoke$/,
-  /^\/api\/resources\/check$/,
 ];
 
 export function scopeAllows(scope: TokenScope, method: string, path: string): boolean {

@@ -233,6 +233,12 @@ describe('bad answers are refused, audited, and grant nothing', { timeout: 90_00
       const audited = await cp.store.db.selectFrom('audit_events').selectAll().where('action', '=', 'auth.failed').execute();
       expect(audited.length).toBe(2);
       expect(await cp.store.db.selectFrom('sign_in_sessions').selectAll().execute()).toEqual([]);
+      // An address that keeps failing is held off, and stops adding to the audit log.
+      const statuses: number[] = [];
+      for (let i = 0; i < 12; i++) statuses.push((await fetch(`${cp.url}/auth/oidc/start`, { redirect: 'manual' })).status);
+      expect(statuses.slice(-3)).toEqual([429, 429, 429]);
+      const answered = statuses.filter((s) => s === 503).length;
+      expect((await cp.store.db.selectFrom('audit_events').selectAll().where('action', '=', 'auth.failed').execute()).length).toBe(2 + answered);
       await page.context().close();
     } finally {
       await cp.close();

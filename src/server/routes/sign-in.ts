@@ -4,6 +4,7 @@ import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { randomNonce, randomPKCECodeVerifier, randomState } from 'openid-client';
 import { z } from 'zod';
+import { AuthThrottle } from '../../core/auth-throttle.js';
 import { AirlockError, invalid } from '../../core/errors.js';
 import { constantTimeEqual, sha256 } from '../../core/secret.js';
 import { setPageHeaders } from '../../web/security-headers.js';
@@ -65,6 +66,8 @@ function signedInView(s: SignedIn) {
  */
 export function signInRoutes(cp: ControlPlane) {
   const app = new Hono<ApiEnv>();
+  // Refused sign-ins are audited; an address that keeps failing is held off without writing more (no audit flood).
+  const throttle = new AuthThrottle({ now: () => cp.clock.now().getTime(), maxFailures: 10, windowMs: 60_000, lockoutMs: 5 * 60_000 });
   const pending = new Map<string, Pending>();
   const handoffs = new Map<string, Handoff>();
 
@@ -100,9 +103,18 @@ export function signInRoutes(cp: ControlPlane) {
     return { state, url };
   }
 
+  /** Audits a refusal unless this address is locked out for failing too often; either way the refusal is answered. */
+  async function refuse(c: Context, err: unknown, kind: 'dashboard' | 'cli' | 'device' | 'callback'): Promise<AirlockError> {
+    const from = address(c);
+    const waitMs = throttle.retryAfterMs(from, 'oidc');
+    if (waitMs > 0) return new AirlockError('too_many_failures', 'rate_limited', `too many refused sign-ins from ${from}; try again in ${Math.ceil(waitMs / 1000)}s`);
+    throttle.failed(from, 'oidc');
+    return signIn().refused(err, kind, from);
+  }
+
   function failurePage(c: Context, err: AirlockError) {
     setPageHeaders(c);
-    const status = err.kind === 'unavailable' ? 503 : err.kind === 'invalid' ? 400 : 401;
+    const status = err.kind === 'unavailable' ? 503 : err.kind === 'invalid' ? 400 : err.kind === 'rate_limited' ? 429 : 401;
     return c.html(
       `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Airlock: sign-in refused</title><link rel="stylesheet" href="/assets/dashboard.css"></head>` +
         `<body><div class="signin-page"><p class="brand">Airlock</p><h1>Sign-in refused</h1><p role="alert" class="form-error" data-code="${escapeHtml(err.code)}">${escapeHtml(err.message)}</p>` +
@@ -120,7 +132,7 @@ export function signInRoutes(cp: ControlPlane) {
       return c.redirect(url.href, 302);
     } catch (err) {
       if (!cp.identity.signIn) throw err;
-      return failurePage(c, await signIn().refused(err, 'dashboard', address(c)));
+      return failurePage(c, await refuse(c, err, 'dashboard'));
     }
   });
 
@@ -156,7 +168,7 @@ export function signInRoutes(cp: ControlPlane) {
       return c.redirect('/', 302);
     } catch (err) {
       if (!cp.identity.signIn) throw err;
-      const refused = await signIn().refused(err, 'callback', address(c));
+      const refused = await refuse(c, err, 'callback');
       if (kind === 'cli' && entry?.port) {
         const h = handoffs.get(entry.loginId!);
         if (h) h.error = refused;
@@ -176,7 +188,7 @@ export function signInRoutes(cp: ControlPlane) {
       return c.json({ login_id: loginId, authorization_url: url.href });
     } catch (err) {
       handoffs.delete(loginId);
-      throw await signIn().refused(err, 'cli', address(c));
+      throw await refuse(c, err, 'cli');
     }
   });
 
@@ -204,7 +216,7 @@ export function signInRoutes(cp: ControlPlane) {
     try {
       device = await signIn().provider.startDevice();
     } catch (err) {
-      throw await signIn().refused(err, 'device', address(c));
+      throw await refuse(c, err, 'device');
     }
     const loginId = `login_${randomBytes(9).toString('hex')}`;
     const h: Handoff = { keyHash: sha256(body.key), at: Date.now(), device };
