@@ -1,12 +1,14 @@
 import type net from 'node:net';
 import { PgGatewayError, protocolViolation } from './errors.js';
-import { Backend, Frontend, Limits, SqlState } from './protocol/codes.js';
+import { PreparedNames, type ChangeOutcome } from './prepared-names.js';
+import { Backend, Frontend, Limits, SqlState, TxStatus } from './protocol/codes.js';
 import * as msg from './protocol/messages.js';
 import { FrameReader, type Frame } from './protocol/reader.js';
-import { ResponseTracker, type StatementOutcome } from './response-tracker.js';
+import { ResponseTracker, type Settle, type StatementOutcome } from './response-tracker.js';
 import type { Intent } from '../kernel/gateway-session.js';
 import type { StatementCheck } from './statement-check.js';
 import type { SqlDecision } from './sql/check.js';
+import { mayAffectNames, nameEffects } from './sql/name-effects.js';
 import { SEARCH_PATH_QUERY, searchPathFromDataRow } from './upstream.js';
 
 /**
@@ -34,9 +36,9 @@ export interface RelayDeps {
 export class QueryRelay {
   readonly tracker: ResponseTracker;
   private readonly reader = new FrameReader({ typed: true, maxLength: Limits.messageBytes });
-  /** Statements and portals that passed the check, with the text they run. */
-  private readonly statements = new Map<string, string>();
-  private readonly portals = new Map<string, string>();
+  /** Statements and portals the upstream holds, with the text they run (only texts that passed the check). */
+  private readonly statements = new PreparedNames();
+  private readonly portals = new PreparedNames();
   /** Extended-protocol messages forwarded since the last Sync. */
   private batchOpen = false;
   /** After a refusal inside an extended batch, skip to Sync as a server would after an error. */
@@ -168,7 +170,7 @@ export class QueryRelay {
         const intent = this.deps.intend(text);
         if (!intent) return;
         this.forward(frame.raw);
-        this.tracker.expectQuery(text, intent);
+        this.tracker.expectQuery(text, intent, this.textSent(text, true));
       } else {
         this.refuse(text, decision.reason, true, decision.sqlstate);
       }
@@ -179,38 +181,40 @@ export class QueryRelay {
     const { name, text } = msg.parseParse(frame.body);
     return this.withDecision(text, (decision) => {
       if (decision.allowed) {
-        this.statements.set(name, text);
         this.forwardBatch(frame.raw);
-        this.tracker.expectReply();
+        this.tracker.expectReply(this.statements.sent(name, text));
       } else {
-        this.statements.delete(name);
+        // The upstream still holds the old text, but the client meant to replace it: the gateway forgets the
+        // name (a view with fewer names than the upstream is safe) rather than run the old text under it.
+        this.statements.remove(name);
         this.refuseInBatch(text, decision.reason, decision.sqlstate);
       }
     });
   }
 
-  private onBind(frame: Frame): void {
+  private onBind(frame: Frame): Promise<void> | void {
     const { portal, statement } = msg.parseBind(frame.body);
-    const text = this.statements.get(statement);
-    if (text === undefined) {
-      this.portals.delete(portal);
-      return this.refuseInBatch(`<bind of ${JSON.stringify(statement)}>`, `airlock: prepared statement "${statement}" was not allowed through the gateway`);
+    const found = this.statements.lookup(statement);
+    if ('unsettled' in found) return this.afterUpstreamAnswers(found.unsettled, () => this.onBind(frame));
+    if (!found.known) {
+      return this.refuseInBatch(`<bind of ${JSON.stringify(statement)}>`, unknownName('prepared statement', statement, found.unseen));
     }
-    this.portals.set(portal, text);
     this.forwardBatch(frame.raw);
-    this.tracker.expectReply();
+    this.tracker.expectReply(this.portals.sent(portal, found.text));
   }
 
-  private onExecute(frame: Frame): void {
+  private onExecute(frame: Frame): Promise<void> | void {
     const { portal } = msg.parseExecute(frame.body);
-    const text = this.portals.get(portal);
-    if (text === undefined) {
-      return this.refuseInBatch(`<execute of ${JSON.stringify(portal)}>`, `airlock: portal "${portal}" was not allowed through the gateway`);
+    const found = this.portals.lookup(portal);
+    if ('unsettled' in found) return this.afterUpstreamAnswers(found.unsettled, () => this.onExecute(frame));
+    if (!found.known) {
+      return this.refuseInBatch(`<execute of ${JSON.stringify(portal)}>`, unknownName('portal', portal, found.unseen));
     }
+    const text = found.text;
     const intent = this.deps.intend(text);
     if (!intent) return;
     this.forwardBatch(frame.raw);
-    this.tracker.expectExecute(text, intent);
+    this.tracker.expectExecute(text, intent, this.textSent(text, false));
   }
 
   private onDescribe(frame: Frame): void {
@@ -221,14 +225,15 @@ export class QueryRelay {
 
   private onClose(frame: Frame): void {
     const { kind, name } = msg.parseTarget(frame.body);
-    (kind === 'S' ? this.statements : this.portals).delete(name);
     this.forwardBatch(frame.raw);
-    this.tracker.expectReply();
+    this.tracker.expectReply((kind === 'S' ? this.statements : this.portals).sent(name, null));
   }
 
   private onSync(frame: Frame): void {
     const wasDiscarding = this.discarding;
     this.discarding = false;
+    this.statements.endBatch();
+    this.portals.endBatch();
     if (wasDiscarding && !this.batchOpen) {
       // Nothing of this batch reached the upstream: answer for it.
       this.tracker.local(EMPTY, { ready: true });
@@ -236,7 +241,48 @@ export class QueryRelay {
     }
     this.batchOpen = false;
     this.forward(frame.raw);
-    this.tracker.expectSync();
+    // The transaction may end here, and its portals with it.
+    const portalsSettle = this.portals.sentUnseen(false);
+    this.tracker.expectSync(() => {
+      if (this.tracker.txStatus === TxStatus.Idle) this.portals.forgetAll();
+      portalsSettle('ok');
+    });
+  }
+
+  /**
+   * A Query or Execute forwarded: what its text may do to statement and
+   * portal names, applied once the upstream has answered it. A simple Query
+   * also drops the unnamed statement and portal, and may end a transaction.
+   */
+  private textSent(text: string, simpleQuery: boolean): Settle | undefined {
+    const affects = mayAffectNames(text);
+    if (!affects && !simpleQuery) return undefined;
+    const settles: Settle[] = [];
+    if (simpleQuery) settles.push(this.statements.sent('', null), this.portals.sent('', null), this.portals.sentUnseen(false));
+    // A Query is answered on its own (ReadyForQuery flushes it): later messages can wait for it. An Execute's
+    // answer may not come before the batch's Sync, so the rest of its batch cannot wait: names are refused there.
+    if (affects) settles.push(this.statements.sentUnseen(!simpleQuery), this.portals.sentUnseen(!simpleQuery));
+    return (outcome: ChangeOutcome) => {
+      if (outcome !== 'skipped') {
+        if (affects) this.forget(nameEffects(text));
+        if (simpleQuery && this.tracker.txStatus === TxStatus.Idle) this.portals.forgetAll();
+      }
+      // A Query drops the unnamed statement and portal whether or not it succeeds.
+      for (const settle of settles) settle(outcome === 'skipped' ? 'skipped' : simpleQuery ? 'ok' : outcome);
+    };
+  }
+
+  private forget(effects: ReturnType<typeof nameEffects>): void {
+    if (effects.statements === 'all') this.statements.forgetAll();
+    else for (const name of effects.statements) this.statements.remove(name);
+    if (effects.portals === 'all') this.portals.forgetAll();
+    else for (const name of effects.portals) this.portals.remove(name);
+  }
+
+  /** Waits for the upstream to answer earlier batches (everything before them was flushed with their Sync), then goes on. */
+  private afterUpstreamAnswers(settled: Promise<void>, then: () => Promise<void> | void): Promise<void> {
+    this.flushUnsent();
+    return settled.then(() => (this.closed ? undefined : then()));
   }
 
   private onFunctionCall(): void {
@@ -310,3 +356,10 @@ export class QueryRelay {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+function unknownName(what: string, name: string, unseen: boolean | undefined): string {
+  if (unseen) {
+    return `airlock: ${what} "${name}" may have been changed by an earlier statement in this batch (DEALLOCATE, DECLARE, CLOSE or DISCARD); send Sync before using it`;
+  }
+  return `airlock: ${what} "${name}" was not allowed through the gateway`;
+}

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Intent, Outcome } from '../kernel/gateway-session.js';
 import { Backend, TxStatus } from './protocol/codes.js';
 import { parseErrorFields, readyForQuery, rowsFromTag } from './protocol/messages.js';
+import type { ChangeOutcome } from './prepared-names.js';
 
 /**
  * The upstream → client half of a session. Upstream bytes are forwarded as
@@ -15,12 +16,17 @@ import { parseErrorFields, readyForQuery, rowsFromTag } from './protocol/message
  * position a real server would have sent them, even when the client pipelines.
  */
 
+/** Told what became of a forwarded message once the upstream answered it (or skipped it after an error). */
+export type Settle = (outcome: ChangeOutcome) => void;
+
 type Pending =
   /** `n` more of ParseComplete/BindComplete/CloseComplete/RowDescription/NoData. */
   | { kind: 'replies'; n: number }
-  | { kind: 'execute'; text: string; intent: Intent | null; startedAt: number }
-  | { kind: 'query'; text: string; intent: Intent | null; startedAt: number; tag?: string; rows?: number; sqlstate?: string }
-  | { kind: 'sync' }
+  /** One of those whose outcome someone waits for (a Parse, Bind or Close: prepared-names.ts). */
+  | { kind: 'reply'; settle: Settle }
+  | { kind: 'execute'; text: string; intent: Intent | null; startedAt: number; settle?: Settle }
+  | { kind: 'query'; text: string; intent: Intent | null; startedAt: number; tag?: string; rows?: number; sqlstate?: string; settle?: Settle }
+  | { kind: 'sync'; settle?: Settle }
   /** Made up by the gateway; `ready` appends ReadyForQuery with the status current when it is sent. */
   | { kind: 'local'; bytes: Buffer; ready: boolean }
   /** A query the gateway runs for itself; its whole answer is swallowed. */
@@ -68,22 +74,27 @@ export class ResponseTracker {
 
   // ---- what the client side tells us it forwarded ----
 
-  expectReply(): void {
+  expectReply(settle?: Settle): void {
+    if (settle) {
+      this.fifo.push({ kind: 'reply', settle });
+      return;
+    }
     const last = this.fifo[this.fifo.length - 1];
     if (last?.kind === 'replies') last.n++;
     else this.fifo.push({ kind: 'replies', n: 1 });
   }
 
-  expectExecute(text: string, intent: Intent | null = null): void {
-    this.fifo.push({ kind: 'execute', text, intent, startedAt: performance.now() });
+  expectExecute(text: string, intent: Intent | null = null, settle?: Settle): void {
+    this.fifo.push({ kind: 'execute', text, intent, startedAt: performance.now(), settle });
   }
 
-  expectQuery(text: string, intent: Intent | null = null): void {
-    this.fifo.push({ kind: 'query', text, intent, startedAt: performance.now() });
+  expectQuery(text: string, intent: Intent | null = null, settle?: Settle): void {
+    this.fifo.push({ kind: 'query', text, intent, startedAt: performance.now(), settle });
   }
 
-  expectSync(): void {
-    this.fifo.push({ kind: 'sync' });
+  /** `settle` runs once its ReadyForQuery is in (`txStatus` is then the status it reported). */
+  expectSync(settle?: Settle): void {
+    this.fifo.push({ kind: 'sync', settle });
   }
 
   /** Queues a gateway-made answer behind everything the upstream still owes. */
@@ -122,6 +133,7 @@ export class ResponseTracker {
    */
   abandon(): void {
     for (const item of this.fifo.splice(0)) {
+      if ('settle' in item) item.settle?.('skipped');
       if (item.kind === 'query' || item.kind === 'execute') {
         this.sink.record({
           text: item.text,
@@ -246,6 +258,10 @@ export class ResponseTracker {
     if (!head) return;
     if (TERMINAL_REPLY[type]) {
       if (head.kind === 'replies' && --head.n === 0) this.pop(end);
+      else if (head.kind === 'reply') {
+        this.pop(end);
+        head.settle('ok');
+      }
       return;
     }
     switch (type) {
@@ -261,7 +277,13 @@ export class ResponseTracker {
         this.txStatus = body[0] ?? TxStatus.Idle;
         if (head.kind === 'query') this.finishQuery(head);
         else if (head.kind !== 'sync') this.skipToSync(end);
-        if (this.fifo[0]?.kind === 'query' || this.fifo[0]?.kind === 'sync') this.pop(end);
+        {
+          const done = this.fifo[0];
+          if (done?.kind === 'query' || done?.kind === 'sync') {
+            this.pop(end);
+            done.settle?.(done.kind === 'query' && done.sqlstate ? 'error' : 'ok');
+          }
+        }
         return;
     }
   }
@@ -284,9 +306,10 @@ export class ResponseTracker {
       head.sqlstate ??= sqlstate;
       return;
     }
-    if (head.kind !== 'execute' && head.kind !== 'replies') return;
+    if (head.kind !== 'execute' && head.kind !== 'replies' && head.kind !== 'reply') return;
     if (head.kind === 'execute') this.sink.record(executeOutcome(head, 'error', undefined, sqlstate));
     this.fifo.shift();
+    if (head.kind !== 'replies') head.settle?.('error');
     this.skipToSync(end);
   }
 
@@ -294,6 +317,7 @@ export class ResponseTracker {
   private skipToSync(end: number): void {
     while (this.fifo.length > 0 && this.fifo[0]!.kind !== 'sync') {
       const skipped = this.fifo.shift()!;
+      if ('settle' in skipped) skipped.settle?.('skipped');
       if (skipped.kind === 'execute') {
         this.sink.record({ ...executeOutcome(skipped, 'error'), reason: 'not executed: an earlier message in the same pipeline failed' });
       }
@@ -304,6 +328,7 @@ export class ResponseTracker {
   private finishExecute(head: Pending & { kind: 'execute' }, outcome: 'ok' | 'error', end: number, tag?: string): void {
     this.sink.record(executeOutcome(head, outcome, tag));
     this.pop(end);
+    head.settle?.(outcome);
   }
 
   private finishQuery(head: Pending & { kind: 'query' }): void {
