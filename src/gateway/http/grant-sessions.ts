@@ -125,6 +125,8 @@ export function grantSessions(opts: GrantSessionsOptions): GrantSessions {
       if (!presented) {
         return refused(401, 'http_unauthenticated', `airlock: sign in to ${resource} with your Airlock user name and grant secret (\`airlock connect ${resource}\` does it for you, or open /.airlock/sign-in)`, basicChallenge(resource));
       }
+      const crossSite = crossSiteUse(req, presented);
+      if (crossSite) return refused(403, 'http_not_allowed', crossSite);
       let pending = bound.get(req.socket);
       if (!pending) {
         pending = signIn(req, presented, resource);
@@ -142,6 +144,22 @@ export function grantSessions(opts: GrantSessionsOptions): GrantSessions {
       return b.access;
     },
   };
+}
+
+/**
+ * Every resource's origin is a subdomain of one public host, so they are one
+ * "site" to a browser, and SameSite cookies travel between them: a page of
+ * one upstream could make the browser send requests, with the grant cookie,
+ * to another. A cookie is therefore honoured only for requests the
+ * resource's own pages make (Sec-Fetch-Site same-origin), ones the user makes
+ * (none), and top-level GET navigations (a link from the dashboard).
+ */
+function crossSiteUse(req: IncomingMessage, presented: PresentedGrant): string | null {
+  if (presented.via !== 'cookie') return null;
+  const site = req.headers['sec-fetch-site'];
+  if (site === undefined || site === 'same-origin' || site === 'none') return null;
+  const navigation = req.headers['sec-fetch-mode'] === 'navigate' && (req.method === 'GET' || req.method === 'HEAD');
+  return navigation ? null : `airlock: a ${site} ${req.method} request does not get the grant cookie; only this resource's own pages may send it`;
 }
 
 function basicChallenge(resource: string): Record<string, string> {

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +86,19 @@ describe('a browser on an http resource through airlock', () => {
       expect(cookies.find((c) => c.name === 'airlock_grant')).toMatchObject({ httpOnly: true, domain: 'rabbit-admin.localhost' });
       expect(await page.evaluate(() => document.cookie)).not.toContain('airlock_grant');
       await screenshots('http-browser-grant', { queues: page });
+
+      // Another resource's page (same site, other origin) cannot spend this grant cookie on a write or a fetch.
+      const grantCookie = `airlock_grant=${cookies.find((c) => c.name === 'airlock_grant')!.value}`;
+      const forged = await new Promise<number>((resolve, reject) => {
+        const req = http.get(
+          { host: '127.0.0.1', port: new URL(origin).port, path: '/api/overview', headers: { host: new URL(origin).host, cookie: grantCookie, 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'cors' } },
+          (res) => resolve(res.resume().statusCode!),
+        );
+        req.on('error', reject);
+      });
+      expect(forged).toBe(403);
+      const sameOrigin = await page.evaluate(async () => (await fetch('/api/overview')).status);
+      expect(sameOrigin).toBe(200);
 
       await air.lifecycle.revoke(air.directory.users.get('root')!, grant.id, 'done');
       const after = await page.evaluate(async () => (await fetch('/api/overview')).status);
