@@ -9,6 +9,7 @@ import { encodePacket } from './protocol/framer.js';
 import { encodeErr, encodeOk, errorPacket } from './protocol/messages.js';
 import { ErrorCode, ServerStatus } from './protocol/codes.js';
 import type { MysqlDecision } from './sql/check.js';
+import { VIEWS_QUERY, viewCatalog, type ViewCatalog } from './sql/views.js';
 import { scopeIsReadOnly, type SqlScope } from './sql/scope.js';
 import type { PacketChannel } from './protocol/packet-channel.js';
 import { mysqlTarget, sessionPinning } from './upstream-target.js';
@@ -30,7 +31,9 @@ export interface SessionDeps {
   readonly login: Omit<ClientLoginDeps, 'activeGrants' | 'connectionId'>;
   /** The grants of a user on a resource, with their MySQL verifiers. */
   activeGrants(user: string, resource: string): Promise<MysqlGrant[]>;
-  decide(text: string, scope: SqlScope, database: string): MysqlDecision;
+  decide(text: string, scope: SqlScope, database: string, views: ViewCatalog): MysqlDecision;
+  /** What the upstream's views read, per upstream login (cached briefly: a burst of sessions reads it once). */
+  views(target: MysqlUpstreamTarget, read: () => Promise<ViewCatalog>): Promise<ViewCatalog>;
   nextConnectionId(): number;
   readonly startupTimeoutMs: number;
 }
@@ -109,6 +112,10 @@ export class ClientSession {
     upstream.socket.on('error', () => undefined);
     const pinning = () => sessionPinning(this.charset, scopeIsReadOnly(scope));
     for (const sql of pinning()) await upstreamQuery(upstream.channel, upstream.capabilities, sql);
+    const views = await this.deps.views(target, async () => {
+      const rows = (await upstreamQuery(upstream.channel, upstream.capabilities, VIEWS_QUERY)).rows;
+      return viewCatalog(rows.map(([database, name, definition]) => ({ database: database ?? '', name: name ?? '', definition: definition ?? null })));
+    });
     if (this.session.isEnding) {
       upstream.socket.destroy();
       return;
@@ -121,7 +128,7 @@ export class ClientSession {
       capabilities: upstream.capabilities,
       maxPayload: this.deps.login.maxPayload,
       database: target.database,
-      decide: (text) => this.deps.decide(text, scope, target.database),
+      decide: (text) => this.deps.decide(text, scope, target.database, views),
       toClient: (bytes) => this.toClient(bytes),
       intend: (text) => session.intend(text),
       record: (outcome, intent) => session.record(outcome, intent),

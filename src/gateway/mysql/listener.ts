@@ -11,6 +11,30 @@ import { ClientSession } from './client-session.js';
 import { redactMysql } from './redact.js';
 import { checkMysqlNow, loadMysqlParser } from './sql/check.js';
 import type { SqlScope } from './sql/scope.js';
+import type { ViewCatalog } from './sql/views.js';
+import type { MysqlUpstreamTarget } from './upstream-login.js';
+
+/** How long one upstream login's view definitions are reused before a session reads them again. */
+const VIEW_CACHE_MS = 30_000;
+
+/** One read of the views per upstream login at a time, reused for a while; a failed read is not kept. */
+class ViewCache {
+  private readonly entries = new Map<string, { at: number; catalog: Promise<ViewCatalog> }>();
+
+  constructor(
+    private readonly nowMs: () => number,
+    private readonly ttlMs: number,
+  ) {}
+
+  get(key: string, read: () => Promise<ViewCatalog>): Promise<ViewCatalog> {
+    const hit = this.entries.get(key);
+    if (hit && this.nowMs() - hit.at < this.ttlMs) return hit.catalog;
+    const catalog = read();
+    this.entries.set(key, { at: this.nowMs(), catalog });
+    catalog.catch(() => this.entries.delete(key));
+    return catalog;
+  }
+}
 
 /**
  * The MySQL adapter's listener: accepts client connections and runs one
@@ -48,6 +72,7 @@ export async function createMysqlGateway(opts: MysqlGatewayOptions): Promise<Mys
   const tlsContext = await secureContextFor(opts.tls);
   const kernel = createGatewayKernel({ port: opts.port, clock, auditText: auditTextFor(opts.statementText ?? 'text', redactMysql), auditWaitMs: opts.auditWaitMs });
   let rsa: RsaKeyPair | null = null;
+  const viewCache = new ViewCache(() => clock.now().getTime(), VIEW_CACHE_MS);
   let connectionId = 0;
   const maxPayload = opts.maxPayload ?? 64 << 20;
   const deps = {
@@ -62,7 +87,8 @@ export async function createMysqlGateway(opts: MysqlGatewayOptions): Promise<Mys
     },
     // The port's grants carry `mysql` verifiers when the control plane has them (secrets issued since 0014_mysql_verifiers).
     activeGrants: (user: string, resource: string) => opts.port.activeGrants(user, resource) as Promise<MysqlGrant[]>,
-    decide: (text: string, scope: SqlScope, database: string) => checkMysqlNow(text, scope, { database }),
+    decide: (text: string, scope: SqlScope, database: string, views: ViewCatalog) => checkMysqlNow(text, scope, { database, views }),
+    views: (target: MysqlUpstreamTarget, read: () => Promise<ViewCatalog>) => viewCache.get(`${target.host}:${target.port}:${target.user}`, read),
     nextConnectionId: () => (connectionId = (connectionId % 0x7fffffff) + 1),
     startupTimeoutMs: opts.startupTimeoutMs ?? 60_000,
   };

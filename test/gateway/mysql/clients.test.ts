@@ -36,6 +36,8 @@ describe('MySQL gateway with real clients against MariaDB 10.11', () => {
 
   beforeAll(async () => {
     db = await scratchDatabase();
+    // Views are read per upstream login and reused for 30 s, so this one exists before the first session.
+    await db.root.query(`CREATE VIEW \`${db.database}\`.secret_view AS SELECT value FROM \`${db.database}\`.secrets`);
     port = new FakePort();
     gw = await createMysqlGateway({ port, listen: { host: '127.0.0.1', port: 0 } });
   });
@@ -100,6 +102,21 @@ describe('MySQL gateway with real clients against MariaDB 10.11', () => {
     const mine = port.statements.filter((s) => s.sessionId === session);
     expect(mine.find((s) => s.text?.startsWith('INSERT'))).toMatchObject({ outcome: 'ok', rows: 1, extra: { params: [100, 'fig', null] } });
     expect(mine.find((s) => s.text?.startsWith('SELECT item FROM orders WHERE id = ? AND'))).toMatchObject({ extra: { params: [2, 'x'] } });
+  });
+
+  it('a view over a denied table is refused with the table it reads; the session reads the views at start', async () => {
+    const g = grant(['read'], { role: 'read', denyTables: ['secrets'] });
+    const c = await mysql.createConnection({ ...address(), user: g.user, password: g.secret, database: RESOURCE });
+    try {
+      await expect(c.query('SELECT * FROM secret_view')).rejects.toMatchObject({
+        errno: 1142,
+        message: `airlock: role "read" on ${RESOURCE} does not allow table ${db.database}.secrets (read by view ${db.database}.secret_view)`,
+      });
+      const [rows] = await c.query('SELECT item FROM orders WHERE id = 1');
+      expect(rows).toEqual([{ item: 'apple' }]);
+    } finally {
+      await c.end();
+    }
   });
 
   it('the mariadb CLI signs in with caching_sha2_password and refuses statements with the role in the message', async () => {

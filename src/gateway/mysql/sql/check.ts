@@ -5,6 +5,8 @@ import { isMysqlParserReady, loadMysqlParser, parseMysql } from './parse.js';
 import { compileTables, displayName, hasTableRestrictions, isTableAllowed } from './relations.js';
 import type { SqlScope, StatementClass } from './scope.js';
 import { judgeStatement } from './statement-class.js';
+import { NO_VIEWS, type ViewCatalog } from './views.js';
+import type { RelationRef } from './walk.js';
 
 export { loadMysqlParser } from './parse.js';
 
@@ -33,6 +35,8 @@ export type MysqlDecision =
 export interface MysqlCheckOptions {
   /** The database the session is pinned to (the resource's upstream database). */
   readonly database: string;
+  /** What the upstream's views read (views.ts); none when absent. */
+  readonly views?: ViewCatalog;
 }
 
 const CACHE_ENTRIES = 10_000;
@@ -62,7 +66,7 @@ export async function checkMysql(sql: string, scope: SqlScope, opts: MysqlCheckO
 /** As `checkMysql`, once `loadMysqlParser()` has resolved. */
 export function checkMysqlNow(sql: string, scope: SqlScope, opts: MysqlCheckOptions): MysqlDecision {
   if (sql.length > CACHE_MAX_SQL_LENGTH) return decide(sql, scope, opts);
-  const key = `${scopeKey(scope)}\u0000${JSON.stringify(opts.database)}\u0000${sql}`;
+  const key = `${scopeKey(scope)}\u0000${JSON.stringify(opts.database)}\u0000${(opts.views ?? NO_VIEWS).fingerprint}\u0000${sql}`;
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   const decision = decide(sql, scope, opts);
@@ -93,21 +97,64 @@ function judge(needs: Needs, scope: SqlScope, opts: MysqlCheckOptions): MysqlDec
     return refusal(scope, `USE of database ${displayName(needs.usesDatabase, '').slice(0, -1)} (this session is pinned to ${opts.database})`, 'database');
   }
   const facts = needs.walker.facts;
-  for (const name of facts.functions) {
-    const cls = name.includes('.') ? undefined : functionClass(name);
-    if (cls === undefined) needs.needOpaque(`function ${name}() (stored or unknown functions run code airlock cannot see)`);
-    else if (cls !== 'read') needs.need(cls, `function ${name.toUpperCase()}()`);
-  }
+  const reached = throughViews(facts.relations, opts);
+  for (const name of facts.functions) judgeFunction(needs, name, '');
+  for (const [name, via] of reached.functions) judgeFunction(needs, name, ` (run by view ${via})`);
   for (const [cls, what] of needs.classes) {
     if (!scope.allow.includes(cls)) return refusal(scope, what);
   }
   if (needs.opaque !== undefined && hasTableRestrictions(scope)) return refusal(scope, `${needs.opaque} with table restrictions`);
+  if (reached.unreadable !== undefined && hasTableRestrictions(scope)) {
+    return refusal(scope, `view ${reached.unreadable}, whose definition airlock cannot read, with table restrictions`);
+  }
   const tables = compileTables(scope);
   for (const ref of facts.relations) {
     const database = ref.database ?? opts.database;
     if (!isTableAllowed(tables, database, ref.name)) return refusal(scope, `table ${displayName(database, ref.name)}`);
   }
+  for (const { ref, via } of reached.relations) {
+    if (!isTableAllowed(tables, ref.database!, ref.name)) return refusal(scope, `table ${displayName(ref.database!, ref.name)} (read by view ${via})`);
+  }
   return { allowed: true, tag: needs.tag, classes: [...needs.classes.keys()], charset: needs.charset };
+}
+
+function judgeFunction(needs: Needs, name: string, suffix: string): void {
+  const cls = name.includes('.') ? undefined : functionClass(name);
+  if (cls === undefined) needs.needOpaque(`function ${name}()${suffix} (stored or unknown functions run code airlock cannot see)`);
+  else if (cls !== 'read') needs.need(cls, `function ${name.toUpperCase()}()${suffix}`);
+}
+
+interface Reached {
+  readonly relations: { readonly ref: RelationRef; readonly via: string }[];
+  readonly functions: [string, string][];
+  unreadable: string | undefined;
+}
+
+/** Everything the views among `relations` read and call, transitively (each view once). */
+function throughViews(relations: readonly RelationRef[], opts: MysqlCheckOptions): Reached {
+  const views = opts.views ?? NO_VIEWS;
+  const reached: Reached = { relations: [], functions: [], unreadable: undefined };
+  if (views === NO_VIEWS) return reached;
+  const seen = new Set<string>();
+  const visit = (ref: RelationRef, via: string | undefined) => {
+    const database = ref.database ?? opts.database;
+    const facts = views.get(database, ref.name);
+    const name = displayName(database, ref.name);
+    if (facts === undefined || seen.has(name)) return;
+    seen.add(name);
+    if (!facts.readable) {
+      reached.unreadable ??= name;
+      return;
+    }
+    const by = via ?? name;
+    for (const f of facts.functions) reached.functions.push([f, by]);
+    for (const r of facts.relations) {
+      reached.relations.push({ ref: r, via: by });
+      visit(r, by);
+    }
+  };
+  for (const ref of relations) visit(ref, undefined);
+  return reached;
 }
 
 /** For tests and configuration reloads. */

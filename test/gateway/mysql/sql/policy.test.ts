@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkMysql, type MysqlDecision } from '../../../../src/gateway/mysql/sql/check.js';
+import { checkMysql, loadMysqlParser, type MysqlDecision } from '../../../../src/gateway/mysql/sql/check.js';
 import type { SqlScope } from '../../../../src/gateway/mysql/sql/scope.js';
+import { viewCatalog, type ViewCatalog } from '../../../../src/gateway/mysql/sql/views.js';
 import { scratchDatabase, type Scratch } from '../mariadb-fixture.js';
 
 const db = { database: 'shop' };
@@ -218,5 +219,32 @@ describe('the traps are real on MariaDB 10.11', () => {
     expect((minus as { x: number }[])[0]!.x).toBe(2);
     const [str] = await s.root.query("SELECT 'a\\' FROM secrets -- ' AS v");
     expect(Object.values((str as Record<string, unknown>[])[0]!)[0]).toBe("a' FROM secrets -- ");
+  });
+});
+
+describe('views are counted by what they read', () => {
+  let opts: { database: string; views: ViewCatalog };
+  beforeAll(async () => {
+    await loadMysqlParser();
+    opts = { database: 'shop', views: catalog() };
+  });
+  const catalog = () => viewCatalog([
+    { database: 'shop', name: 'order_totals', definition: 'select `shop`.`orders`.`id` AS `id`,sum(`shop`.`orders`.`amount`) AS `t` from `shop`.`orders` group by `shop`.`orders`.`id`' },
+    { database: 'shop', name: 'leaky', definition: 'select `shop`.`secrets`.`value` AS `value` from `shop`.`secrets`' },
+    { database: 'shop', name: 'leaky_twice', definition: 'select `v`.`value` AS `value` from `shop`.`leaky` `v`' },
+    { database: 'shop', name: 'calls_code', definition: 'select `shop`.`discount`(1) AS `d`' },
+    { database: 'shop', name: 'hidden', definition: null },
+  ]);
+
+  it('a view over a denied table is denied, directly or through another view; one over allowed tables is not', async () => {
+    expect(await checkMysql('SELECT * FROM order_totals', readOrders, opts)).toMatchObject({ allowed: true });
+    expect(await checkMysql('SELECT * FROM leaky', readOrders, opts)).toMatchObject({ allowed: false, reason: expect.stringMatching(/table shop\.secrets \(read by view shop\.leaky\)$/) });
+    expect(await checkMysql('SELECT * FROM orders WHERE id IN (SELECT 1 FROM leaky_twice)', readOrders, opts)).toMatchObject({ allowed: false, reason: expect.stringContaining('shop.secrets') });
+  });
+
+  it('a view that calls a stored function is as opaque as calling it; an unreadable view is refused under table restrictions', async () => {
+    expect(await checkMysql('SELECT * FROM calls_code', read, opts)).toMatchObject({ allowed: false, reason: expect.stringContaining('function shop.discount() (run by view shop.calls_code)') });
+    expect(await checkMysql('SELECT * FROM hidden', readOrders, opts)).toMatchObject({ allowed: false, reason: expect.stringContaining('view shop.hidden') });
+    expect(await checkMysql('SELECT * FROM hidden', read, opts)).toMatchObject({ allowed: true });
   });
 });
