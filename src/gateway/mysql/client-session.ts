@@ -137,6 +137,7 @@ export class ClientSession {
       charsetChanged: (charset) => (this.charset = charset),
       decodeText: (bytes) => this.decodeText(bytes),
       quit: () => this.end('client'),
+      holdClient: (hold) => (hold ? this.client.pause() : this.session.isEnding || this.client.resume()),
       violation: (err) => this.fail(err.code.startsWith('upstream') ? 'upstream' : 'violation', err, this.relay?.nextClientSeq || 1),
     });
     this.relay = relay;

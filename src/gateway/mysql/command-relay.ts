@@ -36,7 +36,12 @@ export interface RelayDeps {
   decodeText(bytes: Buffer): string | null;
   quit(): void;
   violation(err: MysqlGatewayError): void;
+  /** Stop (true) or resume (false) reading the client: commands it sends ahead are queued, up to a bound. */
+  holdClient(hold: boolean): void;
 }
+
+/** Commands a client may send ahead of their answers before the gateway stops reading it. */
+const MAX_QUEUED_COMMANDS = 64;
 
 interface PreparedStatement {
   readonly text: string;
@@ -105,6 +110,7 @@ export class CommandRelay {
     this.clientFramer.push(chunk);
     try {
       for (let p = this.clientFramer.next(); p; p = this.clientFramer.next()) this.queue.push(p);
+      if (this.queue.length >= MAX_QUEUED_COMMANDS) this.deps.holdClient(true);
     } catch (err) {
       return this.deps.violation(err instanceof MysqlGatewayError ? err : protocolViolation(String(err)));
     }
@@ -143,6 +149,7 @@ export class CommandRelay {
         if (behind) await behind;
         if (this.closed) return;
         const packet = this.queue.shift()!;
+        if (this.queue.length === MAX_QUEUED_COMMANDS / 2) this.deps.holdClient(false);
         if (packet.seq !== 0) throw protocolViolation(`a command packet with sequence id ${packet.seq}`);
         this.current = packet;
         await this.command(packet);

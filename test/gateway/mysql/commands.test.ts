@@ -120,6 +120,22 @@ describe('MySQL gateway commands', () => {
     }
   }, 60_000);
 
+  it('commands a client sends ahead of their answers are answered in order, the backlog bounded', async () => {
+    const c = await connect(['read']);
+    try {
+      const pings = Buffer.concat(Array.from({ length: 300 }, () => Buffer.from([0x01, 0x00, 0x00, 0x00, Command.Ping])));
+      c.socket.write(pings);
+      for (let i = 0; i < 300; i++) {
+        c.channel.resetSeq();
+        c.channel.seq = 1;
+        expect((await c.channel.read()).payload[0]).toBe(0x00);
+      }
+      expect((await upstreamQuery(c.channel, c.capabilities, 'SELECT 7')).rows).toEqual([['7']]);
+    } finally {
+      c.socket.destroy();
+    }
+  });
+
   it('malformed packets end only their own session, with an error packet', async () => {
     const other = await connect(['read']);
     const c = await connect(['read']);
