@@ -11,10 +11,10 @@ export interface TrackedConnection {
   readonly socket: Duplex;
   /**
    * Called on cut: answers a request not yet answered, sends a close frame…
-   * Returns true when it ended the socket itself (then it is destroyed only
-   * if still open after GRACE_MS), false to have it destroyed at once.
+   * Returns how long the socket may stay open to deliver those last words
+   * (it is destroyed then if still open), or false to destroy it at once.
    */
-  onCut?: (message: string) => boolean;
+  onCut?: (message: string) => number | false;
 }
 
 export class HttpSession {
@@ -70,12 +70,19 @@ export class HttpSession {
 /** How long a socket ended with a last word may take to flush it before it is destroyed. */
 export const GRACE_MS = 50;
 
+/**
+ * How long an idle connection of an ended session stays open: a request the
+ * client sent as the grant ended is answered with the reason (it is never
+ * forwarded) instead of meeting a reset.
+ */
+export const IDLE_GRACE_MS = 1000;
+
 function cutOne(connection: TrackedConnection, message: string): void {
-  let graceful = false;
+  let graceMs: number | false = false;
   try {
-    graceful = connection.onCut?.(message) ?? false;
+    graceMs = connection.onCut?.(message) ?? false;
   } finally {
-    if (!graceful) connection.socket.destroy();
-    else setTimeout(() => connection.socket.destroy(), GRACE_MS).unref();
+    if (graceMs === false) connection.socket.destroy();
+    else setTimeout(() => connection.socket.destroy(), graceMs).unref();
   }
 }

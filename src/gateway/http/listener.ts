@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Resource, Role } from '../../core/model.js';
 import { startExchange, type Exchange } from './exchange.js';
-import type { HttpSession, TrackedConnection } from './http-session.js';
+import { GRACE_MS, IDLE_GRACE_MS, type HttpSession, type TrackedConnection } from './http-session.js';
 import { redactQuery } from './query-redaction.js';
 import { type GatewayRefusalCode, refusalMessage, renderRefusal } from './refusal.js';
 import { checkRequest, type CheckedRequest, type RefusedRequest } from './request-check.js';
@@ -255,11 +255,11 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
   };
 }
 
-function cutConnection(state: ConnectionState, message: string): boolean {
-  if (state.websocket) return state.websocket.cut(message);
+function cutConnection(state: ConnectionState, message: string): number | false {
+  if (state.websocket) return state.websocket.cut(message) && GRACE_MS;
   let said = false;
   for (const e of state.exchanges) said = e.abort(message) || said;
-  if (said) return true;
+  if (said) return GRACE_MS;
   // A request still waiting for its audit record gets the reason.
   for (const res of state.pending) {
     if (!res.headersSent) {
@@ -268,12 +268,12 @@ function cutConnection(state: ConnectionState, message: string): boolean {
       said = true;
     }
   }
-  if (said) return true;
+  if (said) return GRACE_MS;
   // Mid-response with nothing to say in the response's terms: dropped now.
   if (state.exchanges.size > 0) return false;
-  // Idle: a request the client sent as the grant ended still gets the reason (its session has ended)
-  // during the short grace before the connection is closed, instead of a reset.
-  return true;
+  // Idle: nothing is forwarded any more (the session has ended); a request the client sent as the
+  // grant ended still gets the reason during the grace, instead of a reset.
+  return IDLE_GRACE_MS;
 }
 
 function isOwnPath(url: string): boolean {
