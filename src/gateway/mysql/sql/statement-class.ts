@@ -33,12 +33,14 @@ const READ_SHOW: ReadonlySet<string> = new Set([
   'ShowColumns',
   'ShowCreate',
   'ShowVariables',
-  'ShowVariable',
   'ShowStatus',
   'ShowCollation',
   'ShowCharset',
   'ShowViews',
 ]);
+
+/** `SHOW …` forms that only read this session's own state. */
+const SESSION_DIAGNOSTICS: ReadonlySet<string> = new Set(['WARNINGS', 'ERRORS', 'COUNT WARNINGS', 'COUNT ERRORS']);
 
 const NO_NEEDS: Readonly<Record<string, string>> = {
   Commit: 'COMMIT',
@@ -121,6 +123,14 @@ function judgeInto(needs: Needs, variant: string, body: unknown): void {
       needs.walker.facts.relations.push(...inner.walker.facts.relations);
       needs.walker.facts.functions.push(...inner.walker.facts.functions);
       return;
+    }
+    case 'ShowVariable': {
+      // sqlparser-rs's catch-all for SHOW forms it does not model (SHOW BINLOG EVENTS, SHOW ENGINE … STATUS,
+      // SHOW INDEX FROM t …): only the session's own diagnostics are read; the rest is admin.
+      needs.tag = 'SHOW';
+      const words = (isObject(body) && Array.isArray(body['variable']) ? body['variable'] : []).map((w) => identValue(w)?.toUpperCase() ?? '?').join(' ');
+      if (SESSION_DIAGNOSTICS.has(words)) return needs.need('read', 'SHOW');
+      return needs.needOpaque(`SHOW ${words}`);
     }
     case 'ExplainTable':
       needs.tag = 'DESCRIBE';

@@ -187,6 +187,12 @@ describe('MySQL policy: the traps of the dialect', () => {
     await allowed('START TRANSACTION READ WRITE', write);
   });
 
+  it('SHOW forms the parser does not model are admin, except the session own diagnostics', async () => {
+    for (const sql of ['SHOW BINLOG EVENTS', 'SHOW ENGINE INNODB STATUS', 'SHOW INDEX FROM secrets', 'SHOW PROCESSLIST']) await refused(sql, read, /does not allow SHOW/);
+    await allowed('SHOW WARNINGS', read);
+    await allowed('SHOW COUNT(*) ERRORS', read);
+  });
+
   it('USE only of the pinned database; SQL-level PREPARE/EXECUTE are opaque', async () => {
     await allowed('USE shop', read);
     expect(await decide('USE mysql', admin)).toMatchObject({ allowed: false, denied: 'database' });
