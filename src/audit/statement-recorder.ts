@@ -1,6 +1,6 @@
-import { appendAuditBatch, type AuditEntry } from './chain.js';
+import type { AuditEntry } from './chain.js';
+import { writeStatementBatch } from './statement-batch.js';
 import type { Clock } from '../core/clock.js';
-import { addSessionCounts } from '../store/sessions.js';
 import type { Store } from '../store/store.js';
 import { randomBytes } from 'node:crypto';
 import { createWriterThread, writerScript, type BatchMarker, type SessionCounts, type WriterThread } from './writer-thread.js';
@@ -87,6 +87,7 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
     console.error('airlock: the audit writer thread script was not found (run `npm run build`); statements are written on the main thread');
   }
   let thread: WriterThread | null = script ? createWriterThread(script, { path: store.location, busyTimeoutMs: 5000, niceness: opts.writerNiceness ?? 5 }) : null;
+  thread?.warm();
 
   function countsOf(batch: readonly QueuedStatement[]): SessionCounts[] {
     const perSession = new Map<string, { statements: number; refused: number }>();
@@ -100,14 +101,7 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
   }
 
   async function writeInline(at: Date, batch: readonly QueuedStatement[], counts: readonly SessionCounts[], marker: BatchMarker): Promise<void> {
-    await store.transaction(async (tx) => {
-      const done = await tx.selectFrom('meta').select('value').where('key', '=', marker[0]).executeTakeFirst();
-      if (done && Number(done.value) >= marker[1]) return;
-      await appendAuditBatch(tx, at, batch.map((q) => q.entry));
-      for (const [id, statements, refused] of counts) await addSessionCounts(tx, id, statements, refused);
-      const value = String(marker[1]);
-      await tx.insertInto('meta').values({ key: marker[0], value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
-    });
+    await store.transaction((tx) => writeStatementBatch(tx, { at, entries: batch.map((q) => q.entry), counts, marker }));
   }
 
   async function write(batch: QueuedStatement[]): Promise<void> {

@@ -3,6 +3,9 @@ import { join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { AuditEntry } from './chain.js';
+import type { BatchMarker, SessionCounts } from './statement-batch.js';
+
+export type { BatchMarker, SessionCounts };
 
 /** What the writer thread is started with. */
 export interface WriterSetup {
@@ -12,8 +15,6 @@ export interface WriterSetup {
   readonly niceness: number;
 }
 
-/** Session id, statements, refused: added to the session's counts in the batch's transaction. */
-export type SessionCounts = readonly [string, number, number];
 
 export type WriterRequest =
   | {
@@ -27,8 +28,6 @@ export type WriterRequest =
     }
   | { readonly type: 'close' };
 
-/** `[meta key, batch number]`: the last batch of one recorder that committed. */
-export type BatchMarker = readonly [key: string, batch: number];
 
 export type WriterReply = { readonly id: number; readonly ok: true } | { readonly id: number; readonly ok: false; readonly error: string };
 
@@ -97,6 +96,10 @@ export function createWriterThread(script: URL, setup: WriterSetup) {
         pending.set(id, { resolve, reject });
         w.postMessage({ type: 'write', id, at: at.toISOString(), entries, counts, marker } satisfies WriterRequest);
       });
+    },
+    /** Starts the thread now, so its start-up (loading the store code) is not paid by the first batch. */
+    warm(): void {
+      worker ??= start();
     },
     /** Stops the thread after the batches already sent; the next write starts a new one. */
     async close(): Promise<void> {

@@ -1,16 +1,20 @@
 /**
- * The statement audit writer's thread (see audit-writer-thread.ts). It owns a
- * better-sqlite3 connection of its own to the store file and writes each batch
- * it is sent in one `BEGIN IMMEDIATE` transaction: read the chain head from
- * `meta`, chain the rows with the same code every other writer uses, insert
- * them, store the new head, add the sessions' counts. Lifecycle events are
- * written meanwhile by the main thread's connection in transactions of their
- * own; the write lock and the head read inside it keep the two in one chain.
+ * The statement audit writer's thread (see writer-thread.ts). It owns a
+ * connection of its own to the store file and writes each batch it is sent in
+ * one `BEGIN IMMEDIATE` transaction through the same code as every other
+ * audit append (statement-batch.ts → chain.ts): read the chain head, chain the
+ * rows, insert them, store the new head, add the sessions' counts. Lifecycle
+ * events are written meanwhile by the main thread's connection in
+ * transactions of their own; the write lock and the head read inside it keep
+ * the two in one chain.
  */
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
-import { chainRows, HEAD_KEY } from './chain.js';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { Database } from '../store/schema.js';
+import { immediateTransaction } from '../store/transaction.js';
+import { writeStatementBatch } from './statement-batch.js';
 import type { WriterReply, WriterRequest, WriterSetup } from './writer-thread.js';
 
 const port = parentPort;
@@ -28,39 +32,30 @@ try {
   // Not allowed here (some containers): the thread keeps the process's priority.
 }
 
-const db = new SQLite(setup.path, { fileMustExist: true });
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = FULL');
-db.pragma(`busy_timeout = ${Math.max(0, Math.floor(setup.busyTimeoutMs))}`);
+const sqlite = new SQLite(setup.path, { fileMustExist: true });
+sqlite.pragma('journal_mode = WAL');
+sqlite.pragma('synchronous = FULL');
+sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(setup.busyTimeoutMs))}`);
+const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
 
-const readHead = db.prepare<[string], { value: string }>('select value from meta where key = ?');
-const insertRow = db.prepare(
-  'insert into audit_events (seq, at, actor, action, target, subject_user, resource, details, prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-);
-const writeHead = db.prepare('insert into meta (key, value) values (?, ?) on conflict (key) do update set value = excluded.value');
-const addCounts = db.prepare('update sessions set statements = statements + ?, refused = refused + ? where id = ?');
-
-const writeBatch = db.transaction((req: Extract<WriterRequest, { type: 'write' }>) => {
-  const { rows, head } = chainRows(readHead.get(HEAD_KEY)?.value, new Date(req.at), req.entries);
-  for (const r of rows) insertRow.run(r.seq, r.at, r.actor, r.action, r.target, r.subject_user, r.resource, r.details, r.prev_hash, r.hash);
-  writeHead.run(HEAD_KEY, head);
-  for (const [id, statements, refused] of req.counts) addCounts.run(statements, refused, id);
-  writeHead.run(req.marker[0], String(req.marker[1]));
-});
-
-port.on('message', (req: WriterRequest) => {
-  if (req.type === 'close') {
-    db.close();
-    port.close();
-    return;
-  }
-  let reply: WriterReply;
+async function handle(req: Extract<WriterRequest, { type: 'write' }>): Promise<WriterReply> {
   try {
-    // .immediate: BEGIN IMMEDIATE, so the head is read under the write lock.
-    writeBatch.immediate(req);
-    reply = { id: req.id, ok: true };
+    await immediateTransaction(db, (tx) => writeStatementBatch(tx, { at: new Date(req.at), entries: req.entries, counts: req.counts, marker: req.marker }));
+    return { id: req.id, ok: true };
   } catch (err) {
-    reply = { id: req.id, ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+    return { id: req.id, ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
   }
-  port.postMessage(reply);
+}
+
+// Batches are written one after another, in the order they were sent.
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (req: WriterRequest) => {
+  queue = queue.then(async () => {
+    if (req.type === 'close') {
+      await db.destroy();
+      port.close();
+      return;
+    }
+    port.postMessage(await handle(req));
+  });
 });

@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, sql, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely';
 import { AirlockError } from '../core/errors.js';
 import { migrations } from './migrations.js';
 import type { Database } from './schema.js';
+import { immediateTransaction } from './transaction.js';
 
 /** A database handle or an open transaction: every store function accepts either. */
 export type Executor = Kysely<Database>;
@@ -45,25 +46,7 @@ export async function openStore(url: string, baseDir: string): Promise<Store> {
   return {
     db,
     location: path,
-    async transaction(fn) {
-      return db.connection().execute(async (conn) => {
-        // IMMEDIATE takes the write lock up front, so two processes (the server and
-        // `airlock tokens issue`) never both read the same audit chain head.
-        await sql`begin immediate`.execute(conn);
-        try {
-          const result = await fn(conn);
-          await sql`commit`.execute(conn);
-          return result;
-        } catch (err) {
-          try {
-            await sql`rollback`.execute(conn);
-          } catch {
-            // SQLite already rolled the transaction back itself (it does on a full disk): the first error says why.
-          }
-          throw err;
-        }
-      });
-    },
+    transaction: (fn) => immediateTransaction(db, fn),
     close: () => db.destroy(),
   };
 }
