@@ -87,6 +87,17 @@ describe('MySQL gateway commands', () => {
     }
   });
 
+  it('a client asking for a multi-byte character set where a quote byte can end a character (gbk) gets utf8mb4 upstream', async () => {
+    const g = port.issue({ user: `k${Math.random().toString(36).slice(2, 8)}`, resource: RESOURCE, database: db.database, login: db.user, password: db.password, allow: ['read'] });
+    const GBK_CHINESE_CI = 28;
+    const c = await loginUpstream({ ...gw.address(), user: g.user, password: g.secret, database: RESOURCE }, { clientCapabilities: Capability.DeprecateEof, collation: GBK_CHINESE_CI, maxPayload: 1 << 20 });
+    try {
+      expect((await upstreamQuery(c.channel, c.capabilities, 'SELECT @@character_set_client, @@character_set_connection')).rows).toEqual([['utf8mb4', 'utf8mb4']]);
+    } finally {
+      c.socket.destroy();
+    }
+  });
+
   it('COM_FIELD_LIST follows the table rules', async () => {
     const c = await connect(['read'], ['secrets']);
     try {
