@@ -246,7 +246,7 @@ export class GatewaySession {
     const behind = this.ctx.port.auditBackpressure?.();
     if (!behind) return undefined;
     const waitMs = this.ctx.auditWaitMs ?? 30_000;
-    const stop = this.ctx.clock.at(new Date(this.ctx.clock.now().getTime() + waitMs), () =>
+    const stop = this.ctx.clock.after(waitMs, () =>
       this.cut('error', `airlock: the audit log has been unavailable for ${Math.round(waitMs / 1000)} s, so the session was closed`),
     );
     return behind.finally(stop);

@@ -54,10 +54,10 @@ export function createGatewayKernel(opts: KernelOptions): GatewayKernel {
       if (stopped) return;
       write().then(
         () => waiting.delete(write),
-        () => opts.clock.at(new Date(opts.clock.now().getTime() + retryMs), attempt),
+        () => opts.clock.after(retryMs, attempt),
       );
     };
-    opts.clock.at(new Date(opts.clock.now().getTime() + retryMs), attempt);
+    opts.clock.after(retryMs, attempt);
   }
 
   const ctx = { port: opts.port, clock: opts.clock, registry, auditText: opts.auditText, auditWaitMs: opts.auditWaitMs, retryEnd };
