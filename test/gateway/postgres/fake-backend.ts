@@ -21,7 +21,18 @@ export class FakeBackend implements ControlPlanePort {
   private readonly waiters: (() => void)[] = [];
   iterations = 4096;
 
-  issue(opts: { user: string; resource: string; role?: string; allow: StatementClass[]; target: UpstreamTarget; expiresAt?: Date; limits?: SqlLimits }): { grantId: string; secret: string } {
+  issue(opts: {
+    user: string;
+    resource: string;
+    role?: string;
+    allow: StatementClass[];
+    target: UpstreamTarget;
+    expiresAt?: Date;
+    limits?: SqlLimits;
+    /** Table patterns of the role (`public.*`), and those it denies. */
+    tables?: readonly string[];
+    denyTables?: readonly string[];
+  }): { grantId: string; secret: string } {
     const secret = newSecret('alk');
     const grantId = `g_${randomUUID()}`;
     const { salt, iterations } = this.scramParameters(opts.user, opts.resource);
@@ -36,7 +47,7 @@ export class FakeBackend implements ControlPlanePort {
         verifier: scramVerifier(secret, salt, iterations),
       },
       target: opts.target,
-      scope: { resource: opts.resource, role, allow: opts.allow },
+      scope: { resource: opts.resource, role, allow: opts.allow, tables: opts.tables, denyTables: opts.denyTables },
       limits: opts.limits,
       active: true,
     });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { OperatorSide } from './facts.js';
 import { classifyFunction } from './functions-allowed.js';
 import { Lru } from './lru.js';
-import { displayName } from './relations.js';
+import { displayName, isCatalogOnlyPath } from './relations.js';
 
 /**
  * Facts about one database that the statement text does not carry: where
@@ -107,7 +107,7 @@ function schemaMatches(entry: string, schema: string, user: string | undefined):
 
 /** Can an unqualified name find an object in `schema`? pg_catalog is always searched. */
 export function onPath(schema: string, searchPath: readonly string[], user: string | undefined): boolean {
-  if (schema === 'pg_catalog') return true;
+  if (schema === 'pg_catalog' || isCatalogOnlyPath(searchPath)) return true;
   for (const entry of searchPath) if (schemaMatches(entry, schema, user)) return true;
   return false;
 }

@@ -126,6 +126,8 @@ const READ_FUNCTIONS: ReadonlySet<string> = new Set([
     pg_prepared_statement pg_show_all_settings pg_timezone_abbrevs pg_timezone_names pg_get_replication_slots
     pg_indexam_progress_phasename pg_sequence_last_value getdatabaseencoding nameconcatoid aclexplode
     pg_relation_is_updatable pg_column_is_updatable`),
+  // computed from their arguments alone, for pg_dump: the ACL an object has by default for its owner
+  ...words(`acldefault`),
 ]);
 
 /**
@@ -157,6 +159,23 @@ const WRITE_FUNCTIONS: ReadonlySet<string> = new Set([
     lowrite loread lo_lseek lo_lseek64 lo_tell lo_tell64 lo_get`),
 ]);
 
+/**
+ * information_schema's own helpers, trusted only when written qualified
+ * (its functions are created with the database and only a superuser can
+ * replace them). Each is `LANGUAGE sql IMMUTABLE` over pg_catalog functions
+ * that are allowed above; JDBC's getPrimaryKeys and getIndexInfo (so
+ * DBeaver, DataGrip, IntelliJ) and the information_schema views call them.
+ */
+const INFORMATION_SCHEMA_READ: ReadonlySet<string> = new Set([
+  // `select $1[s], s - lower + 1 from generate_series(array_lower($1,1), array_upper($1,1))`: an array's elements with their positions
+  '_pg_expandarray',
+  // the position of a column in an index's key, from pg_index.indkey
+  '_pg_index_position',
+  // type facts for a column: its base type, modifier, length, precision and scale, computed from pg_type
+  ...words(`_pg_truetypid _pg_truetypmod _pg_char_max_length _pg_char_octet_length _pg_numeric_precision
+    _pg_numeric_precision_radix _pg_numeric_scale _pg_datetime_precision _pg_interval_type`),
+]);
+
 export interface FunctionVerdict {
   readonly cls: StatementClass;
   /** Known to be PostgreSQL's own; false means its body is invisible to us. */
@@ -173,6 +192,9 @@ export interface FunctionVerdict {
  */
 export function classifyFunction(names: readonly string[]): FunctionVerdict {
   const display = names.join('.');
+  if (names.length === 2 && names[0] === 'information_schema' && INFORMATION_SCHEMA_READ.has(names[1]!)) {
+    return { cls: 'read', known: true, display };
+  }
   const last = names[names.length - 1];
   const qualifier = names.length === 2 ? names[0] : undefined;
   const builtinName = last !== undefined && (names.length === 1 || qualifier === 'pg_catalog') ? last : undefined;

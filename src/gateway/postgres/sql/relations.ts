@@ -102,6 +102,27 @@ export function candidateSchemas(name: string, searchPath: readonly string[], us
   return out;
 }
 
+/**
+ * A search_path that names no schema but pg_catalog and temporary ones, as
+ * read after `set_config('search_path', '', …)`. The session may return to
+ * the path it had before without the gateway seeing it (a ROLLBACK undoes
+ * the call), so such a path stands for "any schema": unqualified relations
+ * other than catalogs are refused to non-admin roles, and user code anywhere
+ * counts as reachable (catalog-facts.ts `onPath`). Tools that clear the path
+ * qualify every name.
+ */
+export function isCatalogOnlyPath(searchPath: readonly string[]): boolean {
+  return searchPath.every((s) => s === 'pg_catalog' || isTempSchema(s));
+}
+
+/** pg_catalog is searched before every other schema (temporary ones aside): listed first, or not listed. */
+export function catalogSearchedFirst(searchPath: readonly string[]): boolean {
+  const first = searchPath.find((s) => !isTempSchema(s));
+  return first === undefined || first === 'pg_catalog' || !searchPath.includes('pg_catalog');
+}
+
+const isTempSchema = (s: string): boolean => s === 'pg_temp' || s.startsWith('pg_temp_');
+
 /** The first way `ref` escapes the scope, as `schema.table` for the message, or undefined if it does not. */
 export function refusedRelation(
   tables: CompiledTables,
@@ -112,6 +133,8 @@ export function refusedRelation(
   if (ref.schema !== undefined) {
     return isQualifiedAllowed(tables, ref.schema, ref.name) ? undefined : displayName(ref.schema, ref.name);
   }
+  // The path may be one a ROLLBACK brought back and the gateway has not read (set-config.ts); pg_catalog is first in it.
+  if (isCatalogOnlyPath(searchPath) && !tables.sensitiveCatalogs && !KNOWN_CATALOG_RELATIONS.has(ref.name)) return displayName(undefined, ref.name);
   const schemas = candidateSchemas(ref.name, searchPath, user);
   // With nothing to search PostgreSQL finds no table; with patterns to honour, refusing is the only answer we can justify.
   if (schemas.length === 0) return tables.allow === undefined && tables.deny.length === 0 ? undefined : displayName(undefined, ref.name);

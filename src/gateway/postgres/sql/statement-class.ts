@@ -18,6 +18,9 @@ const DML_TAGS: Readonly<Record<string, string>> = {
   MergeStmt: 'MERGE',
 };
 
+/** PostgreSQL's lock mode numbers (lockdefs.h): AccessShareLock is 1. */
+const ACCESS_SHARE_LOCK = 1;
+
 export function classifyStatement(node: unknown, facts: Facts, walker: QueryWalker = new QueryWalker(facts)): string {
   const u = unwrap(node);
   if (u === undefined) {
@@ -85,8 +88,11 @@ export function classifyStatement(node: unknown, facts: Facts, walker: QueryWalk
     case 'CopyStmt':
       return copyStatement(body, facts, walker);
     case 'LockStmt':
-      // Any explicit lock can stall production writers; reads take theirs implicitly.
-      facts.need('write', 'LOCK');
+      // ACCESS SHARE is the lock every SELECT takes and holds to the end of its transaction: it blocks only
+      // ACCESS EXCLUSIVE (DDL, VACUUM FULL), as a read would. pg_dump takes it on each table it dumps.
+      // Any stronger lock can stall production writers.
+      if (body['mode'] === ACCESS_SHARE_LOCK) facts.need('read', 'LOCK … IN ACCESS SHARE MODE');
+      else facts.need('write', 'LOCK');
       for (const rel of listField(body, 'relations')) walker.table(rel);
       return 'LOCK TABLE';
     case 'TruncateStmt':

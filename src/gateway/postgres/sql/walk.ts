@@ -2,7 +2,8 @@ import { CatalogFacts } from './catalog-facts.js';
 import { type Facts, type TypedOperatorUse, ValueSources } from './facts.js';
 import { classifyFunction, isBuiltinOperator, isBuiltinTablesample } from './functions-allowed.js';
 import { type AstNode, isAstNode, listField, nameList, stringField, unwrap } from './parse.js';
-import { quoteIdent } from './relations.js';
+import { catalogSearchedFirst, quoteIdent } from './relations.js';
+import { clearsSearchPath, relationKindRestriction } from './set-config.js';
 import { GENERIC_NODES, LEAF_NODES, inlineType } from './tree-shape.js';
 
 /**
@@ -60,6 +61,9 @@ export class QueryWalker {
   /** Operands of typed user operators being walked, innermost last: each value source is recorded in all of them. */
   private readonly operands: ValueSources[] = [];
 
+  /** set_config calls the statement's shape shows only narrow what the session may do (set-config.ts). */
+  private readonly narrowingCalls = new WeakSet<AstNode>();
+
   constructor(
     private readonly facts: Facts,
     private readonly ctx: CatalogContext = NO_CATALOG,
@@ -67,6 +71,9 @@ export class QueryWalker {
 
   /** Walks a wrapped statement node (`{SelectStmt: …}` etc.) at top level. */
   statement(node: unknown): void {
+    const u = unwrap(node);
+    const call = u !== undefined && u[0] === 'SelectStmt' ? relationKindRestriction(u[1]) : undefined;
+    if (call !== undefined) this.narrowingCalls.add(call);
     this.node(node, new Set());
   }
 
@@ -122,7 +129,7 @@ export class QueryWalker {
       case 'RangeVar':
         return this.rangeVar(body, ctes);
       case 'FuncCall':
-        this.functionCall(listField(body, 'funcname'));
+        this.functionCall(listField(body, 'funcname'), body);
         return this.fields(type, body, ctes, FUNCNAME);
       case 'A_Expr': {
         const typed = this.operator(listField(body, 'name'));
@@ -406,13 +413,18 @@ export class QueryWalker {
     this.facts.queried.push(ref);
   }
 
-  private functionCall(funcname: readonly unknown[]): void {
+  private functionCall(funcname: readonly unknown[], call: AstNode): void {
     const names = nameList(funcname);
     if (names === undefined || names.length === 0) {
       this.facts.opaqueNeed('admin', 'a function airlock could not read', 'function');
       return;
     }
-    const verdict = classifyFunction(names);
+    let verdict = classifyFunction(names);
+    // The two calls pg_dump makes on connect; why these and only these, in set-config.ts.
+    const clears = clearsSearchPath(call) && catalogSearchedFirst(this.ctx.searchPath);
+    if (!verdict.known && verdict.display === 'set_config' && (clears || this.narrowingCalls.has(call))) {
+      verdict = { cls: 'read', known: true, display: 'set_config' };
+    }
     if (!verdict.known) {
       this.facts.opaqueNeed(verdict.cls, verdict.display, 'function');
       return;
