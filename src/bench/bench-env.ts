@@ -13,8 +13,10 @@ import { startRelayProcess, type RelayProcess } from './relay-process.js';
 /**
  * Everything a run needs, set up once and torn down in reverse: a pgbench
  * database with its roles, a private PgBouncer, a bare Node.js byte relay
- * (the floor for any Node proxy), and two gateway processes (statement audit
- * on — the product as shipped — and off, for the audit-cost comparison).
+ * (the floor for any Node proxy), and three gateway processes: the product
+ * as shipped (statement audit and write-ahead intents on), statement audit
+ * off (for the audit-cost comparison), and intents off with the audit on (for
+ * the intent-cost comparison: the only difference is the intent step).
  */
 
 export const RESOURCE = 'benchdb';
@@ -31,6 +33,8 @@ export interface BenchEnv {
   /** With statement audit (the default product). */
   readonly gateway: GatewayProcess;
   readonly gatewayAuditOff: GatewayProcess;
+  /** Statement audit on, write-ahead intents off: differs from `gateway` only by the intent step. */
+  readonly gatewayIntentsOff: GatewayProcess;
   /** Prefix for pgbench when pinning. */
   readonly pgbenchWrap: readonly string[];
   readonly notes: string[];
@@ -123,7 +127,7 @@ export async function openBenchEnv(opts: BenchOptions, log: (line: string) => vo
       notes.push(`the Node.js byte relay did not start (${err instanceof Error ? err.message : String(err)}): its columns are skipped`);
     }
 
-    const dirs = [mkdtempSync(join(tmpdir(), 'airlock-bench-')), mkdtempSync(join(tmpdir(), 'airlock-bench-off-'))];
+    const dirs = ['airlock-bench-', 'airlock-bench-off-', 'airlock-bench-intents-off-'].map((prefix) => mkdtempSync(join(tmpdir(), prefix)));
     cleanups.push(async () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
     const yaml = configYaml(db, pgbouncer);
     const env = { BENCH_UPSTREAM_PASSWORD: db.password };
@@ -131,15 +135,17 @@ export async function openBenchEnv(opts: BenchOptions, log: (line: string) => vo
     cleanups.push(() => gateway.stop());
     const gatewayAuditOff = await startGatewayProcess({ configYaml: yaml, dir: dirs[1]!, statementAudit: false, env });
     cleanups.push(() => gatewayAuditOff.stop());
+    const gatewayIntentsOff = await startGatewayProcess({ configYaml: yaml, dir: dirs[2]!, statementAudit: true, intents: 'off', env });
+    cleanups.push(() => gatewayIntentsOff.stop());
 
     let pgbenchWrap: string[] = [];
     if (opts.pin) {
       // Every proxy on the same CPU, so the relay's floor is measured under the same conditions as the gateway it is compared with.
-      const proxies = [gateway.pid, gatewayAuditOff.pid, ...(pgbouncer ? [pgbouncer.pid] : []), ...(relay ? [relay.pid] : [])];
+      const proxies = [gateway.pid, gatewayAuditOff.pid, gatewayIntentsOff.pid, ...(pgbouncer ? [pgbouncer.pid] : []), ...(relay ? [relay.pid] : [])];
       const pinned = proxies.every((pid) => pin(pid, 1));
       if (pinned) {
         pgbenchWrap = ['taskset', '-c', '0'];
-        notes.push('pinned: pgbench on CPU 0; the gateway, PgBouncer and the byte relay on CPU 1; PostgreSQL unpinned');
+        notes.push('pinned: pgbench on CPU 0; the gateways, PgBouncer and the byte relay on CPU 1; PostgreSQL unpinned');
       } else {
         notes.push('--pin asked for, but taskset failed: nothing is pinned');
       }
@@ -158,6 +164,7 @@ export async function openBenchEnv(opts: BenchOptions, log: (line: string) => vo
       relay,
       gateway,
       gatewayAuditOff,
+      gatewayIntentsOff,
       pgbenchWrap,
       notes,
       direct: (role) => ({ label: 'direct', ...POSTGRES, database: db.name, user: role === 'read' ? db.readUser : db.writeUser }),

@@ -11,6 +11,7 @@ import type { BenchResults } from './results.js';
 import { runAuditCost } from './suites/audit-cost.js';
 import { runConnect } from './suites/connect.js';
 import { runExpiryCut, runRevokeCut } from './suites/cut.js';
+import { runIntentCost } from './suites/intent-cost.js';
 import { runLatency } from './suites/latency.js';
 import { runScale } from './suites/scale.js';
 import { runThroughput } from './suites/throughput.js';
@@ -49,6 +50,7 @@ async function measure(env: BenchEnv, opts: BenchOptions, failures: string[]): P
   const r: Omit<BenchResults, 'targets' | 'meta'> = { throughput: [], audit: [] };
   r.throughput = (await suite('throughput', opts, failures, () => runThroughput(env, log))) ?? [];
   r.audit = (await suite('audit', opts, failures, () => runAuditCost(env, log))) ?? [];
+  r.intents = await suite('intents', opts, failures, () => runIntentCost(env, log));
   r.latency = await suite('latency', opts, failures, () => runLatency(env, log));
   r.connect = await suite('connect', opts, failures, () => runConnect(env, log));
   r.revoke = await suite('cut', opts, failures, () => runRevokeCut(env, log));
@@ -77,6 +79,8 @@ async function main(argv: readonly string[]): Promise<number> {
       date: new Date().toISOString(),
       mode: opts.mode,
       rounds: opts.rounds,
+      intentRounds: opts.intentRounds,
+      intentSecondsPerRun: Math.max(1, Math.round(opts.intentSeconds)),
       secondsPerRun: Math.max(1, Math.round(opts.seconds)),
       node: process.version,
       pgbench: pgbenchVersion(),

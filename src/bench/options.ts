@@ -4,8 +4,12 @@ export interface BenchOptions {
   readonly mode: 'full' | 'quick' | 'smoke';
   /** Interleaved rounds per comparison (direct, airlock, pgbouncer, relay, direct, …). */
   readonly rounds: number;
+  /** Interleaved rounds for the intent on/off comparison: its ratios sit near 1, so it takes more rounds than the others (`--rounds` sets both). */
+  readonly intentRounds: number;
   /** Seconds per pgbench run. */
   readonly seconds: number;
+  /** Seconds per pgbench run of the intent comparison: at least long enough that 8 clients' SCRAM sign-ins on a loaded machine do not eat a whole run (`--seconds` sets both). */
+  readonly intentSeconds: number;
   readonly clients: readonly number[];
   readonly latencySamples: number;
   readonly connectSamples: number;
@@ -19,16 +23,16 @@ export interface BenchOptions {
   readonly pin: boolean;
   /** Writes a V8 CPU profile of the gateway process into this folder. */
   readonly cpuProfDir?: string;
-  /** Runs only these suites (throughput, latency, connect, cut, scale, audit). */
+  /** Runs only these suites (throughput, latency, connect, cut, scale, audit, intents). */
   readonly only?: ReadonlySet<string>;
 }
 
 const PRESETS = {
-  full: { rounds: 3, seconds: 5, clients: [1, 8, 32], latencySamples: 20_000, connectSamples: 60, cutSessions: 100, expirySeconds: 6, scaleSessions: [1000, 2000] },
+  full: { rounds: 3, intentRounds: 5, seconds: 5, intentSeconds: 5, clients: [1, 8, 32], latencySamples: 20_000, connectSamples: 60, cutSessions: 100, expirySeconds: 6, scaleSessions: [1000, 2000] },
   // quick keeps every comparison but fewer samples, and stops the scale test at 1,000 sessions, to stay under two minutes.
   // Two scale steps in every mode: memory per session is read as the slope between them.
-  quick: { rounds: 2, seconds: 1, clients: [1, 8, 32], latencySamples: 2_000, connectSamples: 10, cutSessions: 100, expirySeconds: 3, scaleSessions: [500, 1000] },
-  smoke: { rounds: 1, seconds: 1, clients: [2], latencySamples: 200, connectSamples: 3, cutSessions: 5, expirySeconds: 3, scaleSessions: [10, 20] },
+  quick: { rounds: 2, intentRounds: 3, seconds: 1, intentSeconds: 2, clients: [1, 8, 32], latencySamples: 2_000, connectSamples: 10, cutSessions: 100, expirySeconds: 3, scaleSessions: [500, 1000] },
+  smoke: { rounds: 1, intentRounds: 1, seconds: 1, intentSeconds: 2, clients: [2], latencySamples: 200, connectSamples: 3, cutSessions: 5, expirySeconds: 3, scaleSessions: [10, 20] },
 } as const;
 
 export function parseOptions(argv: readonly string[], defaultOutDir: string): BenchOptions {
@@ -47,7 +51,9 @@ export function parseOptions(argv: readonly string[], defaultOutDir: string): Be
     mode,
     ...preset,
     rounds: rounds ? Number(rounds) : preset.rounds,
+    intentRounds: rounds ? Number(rounds) : preset.intentRounds,
     seconds: seconds ? Number(seconds) : preset.seconds,
+    intentSeconds: seconds ? Number(seconds) : preset.intentSeconds,
     clients: clients ? clients.split(',').map(Number) : preset.clients,
     outDir: value('out') ?? defaultOutDir,
     pin: flag('pin'),
@@ -56,4 +62,4 @@ export function parseOptions(argv: readonly string[], defaultOutDir: string): Be
   };
 }
 
-export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--rounds N] [--seconds S] [--clients 1,8,32] [--only throughput,latency,connect,cut,scale,audit] [--pin] [--cpu-prof DIR] [--out DIR]`;
+export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--rounds N] [--seconds S] [--clients 1,8,32] [--only throughput,latency,connect,cut,scale,audit,intents] [--pin] [--cpu-prof DIR] [--out DIR]`;

@@ -18,27 +18,43 @@ export function renderTable(r: BenchResults): string {
   const m = r.meta;
   out.push(`Airlock bench (${m.mode}): ${m.rounds} interleaved round(s) × ${m.secondsPerRun} s, node ${m.node}, ${m.pgbench}, ${m.cpus} × ${m.cpuModel}`);
   for (const n of m.notes) out.push(`note: ${n}`);
-  out.push('', 'Throughput (tps median ±half-spread; ratio to direct: median [min–max] of per-round ratios)');
+  // `--only` without throughput: no empty table.
+  if (r.throughput.length > 0) out.push('', 'Throughput (tps median ±half-spread; ratio to direct: median [min–max] of per-round ratios)');
   // Said once under the heading, so a reader does not take the relay for a product someone might deploy.
   if (r.throughput.some((t) => t.tps.relay)) out.push('relay = a bare Node.js TCP byte relay in front of PostgreSQL: what one more Node hop costs, before any of Airlock\'s work');
-  out.push(
-    table(
-      ['workload', 'direct', 'airlock', 'pgbouncer', 'relay', 'airlock/direct', 'pgbouncer/direct', 'relay/direct'],
-      r.throughput.map((t) => [
-        t.name,
-        tps(t.tps.direct),
-        tps(t.tps.airlock),
-        tps(t.tps.pgbouncer),
-        tps(t.tps.relay),
-        ratio(t.ratio.airlock),
-        ratio(t.ratio.pgbouncer),
-        ratio(t.ratio.relay),
-      ]),
-    ),
-  );
+  if (r.throughput.length > 0) {
+    out.push(
+      table(
+        ['workload', 'direct', 'airlock', 'pgbouncer', 'relay', 'airlock/direct', 'pgbouncer/direct', 'relay/direct'],
+        r.throughput.map((t) => [
+          t.name,
+          tps(t.tps.direct),
+          tps(t.tps.airlock),
+          tps(t.tps.pgbouncer),
+          tps(t.tps.relay),
+          ratio(t.ratio.airlock),
+          ratio(t.ratio.pgbouncer),
+          ratio(t.ratio.relay),
+        ]),
+      ),
+    );
+  }
   if (r.audit.length > 0) {
     out.push('', 'Per-statement audit cost (airlock, audit on vs off)');
     out.push(table(['workload', 'audit on', 'audit off', 'on/off'], r.audit.map((a) => [`select-only ${a.protocol} c=${a.clients}`, tps(a.tps.on), tps(a.tps.off), ratio(a.ratio)])));
+  }
+  if (r.intents) {
+    const i = r.intents;
+    const l = i.latency;
+    out.push('', `Write-ahead intent cost (airlock, intents on vs off, statement audit on in both; ${r.meta.intentRounds} interleaved round(s) × ${r.meta.intentSecondsPerRun} s, which goes first alternating)`);
+    out.push(table(['workload', 'intents on', 'intents off', 'on/off'], i.workloads.map((w) => [w.name, tps(w.tps.on), tps(w.tps.off), ratio(w.ratio)])));
+    const b = l.addedP50PerBlock;
+    out.push(
+      table(
+        ['SELECT 1 at c=1', 'intents on', 'intents off', 'added (on − off)', 'added p50 per block'],
+        [['p50 / p99', q(l.us.on, 'µs'), q(l.us.off, 'µs'), `${l.addedUs.p50.toFixed(0)} / ${l.addedUs.p99.toFixed(0)} µs`, `${b.median.toFixed(0)} [${b.min.toFixed(0)}–${b.max.toFixed(0)}] µs`]],
+      ),
+    );
   }
   if (r.latency) {
     const l = r.latency;

@@ -68,6 +68,29 @@ export interface AuditCostResult {
   readonly ratio: Summary;
 }
 
+export interface IntentWorkloadResult {
+  readonly name: string;
+  readonly script: 'select-only' | 'tpcb';
+  readonly protocol: 'simple' | 'prepared';
+  readonly clients: number;
+  readonly tps: { readonly on: Summary; readonly off: Summary };
+  /** intents on ÷ off, per interleaved round. */
+  readonly ratio: Summary;
+}
+
+export interface IntentCostResult {
+  /** Both gateways record every statement in the audit chain; `on` also appends each one's intent before forwarding it. */
+  readonly workloads: IntentWorkloadResult[];
+  /** One client, one `SELECT 1` at a time, alternating blocks between the two gateways. */
+  readonly latency: {
+    readonly us: { readonly on: Quantiles; readonly off: Quantiles };
+    /** on − off over all samples. */
+    readonly addedUs: { readonly p50: number; readonly p99: number };
+    /** on − off of the p50s of each pair of blocks: how much the added p50 moves from block to block. */
+    readonly addedP50PerBlock: Summary;
+  };
+}
+
 export interface TargetCheck {
   readonly target: string;
   readonly measured: string;
@@ -79,6 +102,9 @@ export interface BenchResults {
     readonly date: string;
     readonly mode: string;
     readonly rounds: number;
+    /** Rounds of the intent on/off comparison. */
+    readonly intentRounds: number;
+    readonly intentSecondsPerRun: number;
     readonly secondsPerRun: number;
     readonly node: string;
     readonly pgbench: string;
@@ -93,5 +119,6 @@ export interface BenchResults {
   expiry?: CutResult;
   scale?: ScaleResult;
   audit: AuditCostResult[];
+  intents?: IntentCostResult;
   targets: TargetCheck[];
 }

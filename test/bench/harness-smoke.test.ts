@@ -45,6 +45,19 @@ describe('the benchmark harness', () => {
       expect(t.ratio.relay?.median, `relay ratio for ${t.name}`).toBeGreaterThan(0);
     }
     expect(results.audit).toHaveLength(2);
+    // Intent step on vs off (issue 9): select-only simple and prepared at 1 client and at the largest count, TPC-B at the largest.
+    expect(results.intents?.workloads.map((w) => w.name)).toEqual(['select-only simple c=1', 'select-only prepared c=1', 'select-only simple c=2', 'select-only prepared c=2', 'tpcb simple c=2']);
+    for (const w of results.intents?.workloads ?? []) {
+      expect(w.tps.on.median, `intents-on tps for ${w.name}`).toBeGreaterThan(0);
+      expect(w.tps.off.median, `intents-off tps for ${w.name}`).toBeGreaterThan(0);
+      expect(w.ratio.median, `intents on/off ratio for ${w.name}`).toBeGreaterThan(0);
+    }
+    expect(results.intents?.latency.us.on.n).toBeGreaterThan(0);
+    expect(results.intents?.latency.us.off.n).toBeGreaterThan(0);
+    expect(Number.isFinite(results.intents?.latency.addedUs.p50)).toBe(true);
+    expect(results.intents?.latency.addedP50PerBlock.n).toBeGreaterThan(0);
+    expect(results.targets.map((t) => t.target)).toContain('intents added p50 at c=1 ≤ 30 µs (issue 9)');
+    expect(r.stdout).toContain('Write-ahead intent cost');
     expect(results.latency?.us.airlock?.n).toBeGreaterThan(0);
     expect(results.latency?.us.relay?.n).toBeGreaterThan(0);
     expect(results.latency?.addedUs.relay).toBeDefined();
@@ -59,6 +72,7 @@ describe('the benchmark harness', () => {
     expect(svg).toContain('Node byte relay ÷ direct');
     // The relay's colour appears once in the legend; more than once means relay bars were drawn.
     expect(svg.split('fill="#f59e0b"').length - 1).toBeGreaterThan(1);
+    expect(svg.split('fill="#7c3aed"').length - 1, 'intent on/off bars').toBeGreaterThan(1);
     expect(existsSync(join(out, 'latest.json'))).toBe(true);
   });
 });
