@@ -98,6 +98,70 @@ describe('MySQL gateway commands', () => {
     }
   });
 
+  it('prepared statements with a cursor (COM_STMT_FETCH), long data (COM_STMT_SEND_LONG_DATA), reset and close', async () => {
+    for (const capabilities of [Capability.DeprecateEof, 0]) {
+      const g = port.issue({ user: `p${Math.random().toString(36).slice(2, 8)}`, resource: RESOURCE, database: db.database, login: db.user, password: db.password, allow: ['read'] });
+      const c = await loginUpstream({ ...gw.address(), user: g.user, password: g.secret, database: RESOURCE }, { clientCapabilities: capabilities, maxPayload: 1 << 20 });
+      const deprecateEof = (c.capabilities & Capability.DeprecateEof) !== 0;
+      const send = (payload: Buffer) => {
+        c.channel.resetSeq();
+        c.channel.send(payload);
+      };
+      /** Reads packets until an end packet (0xFE short) or an error; returns the rows between. */
+      const untilEnd = async (): Promise<Buffer[]> => {
+        const rows: Buffer[] = [];
+        for (;;) {
+          const p = (await c.channel.read()).payload;
+          if (p[0] === 0xff) throw new Error(decodeErr(p).message);
+          if (p[0] === 0xfe && p.length < 0xffffff) return rows;
+          rows.push(p);
+        }
+      };
+      try {
+        send(Buffer.concat([Buffer.from([Command.StmtPrepare]), Buffer.from('SELECT id FROM orders WHERE item <> ? ORDER BY id')]));
+        const ok = (await c.channel.read()).payload;
+        expect(ok[0]).toBe(0x00);
+        const statementId = ok.readUInt32LE(1);
+        // One parameter definition and one column definition, each followed by an EOF unless deprecated.
+        for (let i = 0; i < (deprecateEof ? 2 : 4); i++) await c.channel.read();
+        const longData = Buffer.alloc(7);
+        longData[0] = Command.StmtSendLongData;
+        longData.writeUInt32LE(statementId, 1);
+        longData.writeUInt16LE(0, 5);
+        send(Buffer.concat([longData, Buffer.from('nothing-like-this')]));
+        // COM_STMT_EXECUTE with CURSOR_TYPE_READ_ONLY, one VARCHAR parameter bound, its value sent as long data.
+        const execute = Buffer.from([Command.StmtExecute, 0, 0, 0, 0, 0x01, 1, 0, 0, 0, 0x00, 0x01, 0x0f, 0x00]);
+        execute.writeUInt32LE(statementId, 1);
+        send(execute);
+        const head = (await c.channel.read()).payload;
+        expect(head[0]).toBe(1);
+        await c.channel.read();
+        const opened = (await c.channel.read()).payload;
+        expect(opened[0]).toBe(0xfe);
+        const fetch = Buffer.from([Command.StmtFetch, 0, 0, 0, 0, 1, 0, 0, 0]);
+        fetch.writeUInt32LE(statementId, 1);
+        send(fetch);
+        expect(await untilEnd()).toHaveLength(1);
+        send(fetch);
+        expect(await untilEnd()).toHaveLength(1);
+        const reset = Buffer.from([Command.StmtReset, 0, 0, 0, 0]);
+        reset.writeUInt32LE(statementId, 1);
+        send(reset);
+        expect((await c.channel.read()).payload[0]).toBe(0x00);
+        const close = Buffer.from([Command.StmtClose, 0, 0, 0, 0]);
+        close.writeUInt32LE(statementId, 1);
+        send(close);
+        send(execute);
+        expect(decodeErr((await c.channel.read()).payload)).toMatchObject({ code: 1243 });
+        expect((await upstreamQuery(c.channel, c.capabilities, 'SELECT 9')).rows).toEqual([['9']]);
+      } finally {
+        c.socket.destroy();
+      }
+    }
+    const executed = port.statements.filter((r) => r.text === 'SELECT id FROM orders WHERE item <> ? ORDER BY id');
+    expect(executed.at(-1)).toMatchObject({ outcome: 'ok', extra: { params: ['<sent as long data>'] } });
+  });
+
   it('COM_FIELD_LIST follows the table rules', async () => {
     const c = await connect(['read'], ['secrets']);
     try {
