@@ -48,13 +48,13 @@ export interface ScopedGateway {
   close(): Promise<void>;
 }
 
-export async function startScopedGateway(opts: { checkSql?: CheckSql } = {}): Promise<ScopedGateway> {
+export async function startScopedGateway(opts: { checkSql?: CheckSql; extraSql?: (database: string) => string } = {}): Promise<ScopedGateway> {
   const database = uniqueName('airlock_clients');
   await admin((c) => c.query(`create database ${database}`));
-  await admin((c) => c.query(SCHEMA), database);
+  await admin((c) => c.query(SCHEMA + (opts.extraSql?.(database) ?? '')), database);
   const backend = new FakeBackend();
   const resource = `orders-db-${randomBytes(4).toString('hex')}`;
-  const gateway: PostgresGateway = await createPostgresGateway({ backend, listen: { host: '127.0.0.1', port: 0 }, ...opts });
+  const gateway: PostgresGateway = await createPostgresGateway({ backend, listen: { host: '127.0.0.1', port: 0 }, checkSql: opts.checkSql });
   const user = uniqueName('alice');
   // The upstream credential is the superuser on purpose: the read role must hold even then.
   const target = { host: ADMIN.host, port: ADMIN.port, database, user: ADMIN.user };
