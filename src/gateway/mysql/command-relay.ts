@@ -294,7 +294,8 @@ export class CommandRelay {
     this.forward(packet, 'results', (s) => {
       this.unansweredIntent = null;
       stmt.longData.clear();
-      this.deps.record({ ...outcomeOf(stmt.text, stmt.tag, s, startedMs), extra: { ...outcomeOf(stmt.text, stmt.tag, s, startedMs).extra, params } }, intent);
+      const outcome = outcomeOf(stmt.text, stmt.tag, s, startedMs);
+      this.deps.record({ ...outcome, extra: { ...outcome.extra, params } }, intent);
     });
   }
 
