@@ -1,11 +1,13 @@
 /**
  * Slows down guessing without letting a guesser lock anyone out.
  *
- * Failures are counted per (client address, user). After `maxFailures` of
- * them within `windowMs` of each other, the answer to each further failure
- * is held back for a delay that doubles with every failure, from
- * `baseDelayMs` up to `maxDelayMs`: an online guesser gets at most one
- * answer per delay per connection it can hold open.
+ * Failures are counted per (client address, user). From the `maxFailures`th
+ * of them within `windowMs` of each other, the answer to each failure is
+ * held back for a delay that doubles with every failure, from `baseDelayMs`
+ * up to `maxDelayMs`: an online guesser gets at most one answer per delay
+ * per connection it can hold open. (Given only `lockoutMs`, the delay is
+ * that long from the start: the HTTP API's behaviour, where a failure inside
+ * the delay is turned away without being audited again.)
  *
  * A correct secret is never refused or delayed because of failures: the
  * secret is checked first and the throttle only decides how long a *failure*
@@ -18,7 +20,7 @@
  */
 export interface AuthThrottleOptions {
   readonly now: () => number;
-  /** Failures answered at once before delays start (default 5). */
+  /** The failure that starts the delays (default 5): the ones before it are answered at once. */
   readonly maxFailures?: number;
   /** A failure this long after the previous one starts the count again (default 15 min). */
   readonly windowMs?: number;
@@ -26,7 +28,7 @@ export interface AuthThrottleOptions {
   readonly baseDelayMs?: number;
   /** Longest hold (default 30 s). */
   readonly maxDelayMs?: number;
-  /** Older name of `maxDelayMs`, still accepted from configuration. */
+  /** A fixed delay (both `baseDelayMs` and `maxDelayMs`) when those are not given. */
   readonly lockoutMs?: number;
   /** Bound on tracked pairs, so a scan of random user names cannot grow memory without limit. */
   readonly maxEntries?: number;
@@ -48,12 +50,12 @@ export class AuthThrottle {
   constructor(private readonly opts: AuthThrottleOptions) {
     this.maxFailures = opts.maxFailures ?? 5;
     this.windowMs = opts.windowMs ?? 15 * 60_000;
-    this.baseDelayMs = opts.baseDelayMs ?? 1_000;
+    this.baseDelayMs = opts.baseDelayMs ?? opts.lockoutMs ?? 1_000;
     this.maxDelayMs = opts.maxDelayMs ?? opts.lockoutMs ?? 30_000;
     this.maxEntries = opts.maxEntries ?? 10_000;
   }
 
-  /** How long the answer to a failure of this pair is held now (0 while under `maxFailures`). */
+  /** How long the answer to the pair's latest failure is held (0 before the `maxFailures`th). */
   failureDelayMs(address: string, user: string): number {
     const entry = this.current(key(address, user), this.opts.now());
     return entry ? this.delayFor(entry.failures) : 0;
@@ -83,12 +85,12 @@ export class AuthThrottle {
     }
     entry.failures++;
     entry.lastAt = now;
-    return entry.failures === this.maxFailures + 1;
+    return entry.failures === this.maxFailures;
   }
 
   private delayFor(failures: number): number {
-    if (failures <= this.maxFailures) return 0;
-    const doublings = Math.min(failures - this.maxFailures - 1, 30);
+    if (failures < this.maxFailures) return 0;
+    const doublings = Math.min(failures - this.maxFailures, 30);
     return Math.min(this.baseDelayMs * 2 ** doublings, this.maxDelayMs);
   }
 

@@ -44,10 +44,10 @@ describe('SCRAM-SHA-256, gateway as server', () => {
 });
 
 describe('auth throttle', () => {
-  it('delays failures of a (client address, user) pair past the allowance, doubling up to the cap, on the injected clock', () => {
+  it('delays failures of a (client address, user) pair from the allowance on, doubling up to the cap, on the injected clock', () => {
     let now = 0;
     const t = new AuthThrottle({ now: () => now, maxFailures: 3, windowMs: 60_000, baseDelayMs: 1_000, maxDelayMs: 5_000 });
-    expect([t.failed('10.0.0.1', 'alice'), t.failed('10.0.0.1', 'alice'), t.failed('10.0.0.1', 'alice')]).toEqual([false, false, false]);
+    expect([t.failed('10.0.0.1', 'alice'), t.failed('10.0.0.1', 'alice')]).toEqual([false, false]);
     expect(t.failureDelayMs('10.0.0.1', 'alice')).toBe(0);
     expect(t.failed('10.0.0.1', 'alice')).toBe(true);
     expect(t.failureDelayMs('10.0.0.1', 'alice')).toBe(1_000);
@@ -64,13 +64,23 @@ describe('auth throttle', () => {
 
   it('forgets a pair whose last failure is older than the window', () => {
     let now = 0;
-    const t = new AuthThrottle({ now: () => now, maxFailures: 1, windowMs: 1_000, baseDelayMs: 10 });
+    const t = new AuthThrottle({ now: () => now, maxFailures: 2, windowMs: 1_000, baseDelayMs: 10 });
     t.failed('a', 'u');
     t.failed('a', 'u');
     expect(t.failureDelayMs('a', 'u')).toBe(10);
     now += 1_500;
     expect(t.failureDelayMs('a', 'u')).toBe(0);
     expect(t.failed('a', 'u')).toBe(false);
+  });
+
+  it('given only lockoutMs, turns the pair away for that long from the maxFailures-th failure (the HTTP API)', () => {
+    let now = 0;
+    const t = new AuthThrottle({ now: () => now, maxFailures: 3, windowMs: 60_000, lockoutMs: 300_000 });
+    expect([t.failed('a', 'api'), t.failed('a', 'api'), t.failed('a', 'api')]).toEqual([false, false, true]);
+    expect(t.retryAfterMs('a', 'api')).toBe(300_000);
+    now += 300_000;
+    expect(t.retryAfterMs('a', 'api')).toBe(0);
+    expect(t.failed('a', 'api')).toBe(false);
   });
 });
 
