@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { close, closeSync, fdatasync, mkdirSync, openSync, readdirSync, readFileSync, unlink, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
@@ -37,8 +37,9 @@ export interface IntentLine {
   /** `run.segment.n`: `n` counts the run's intents from 1 with no gap. */
   readonly id: string;
   readonly session: string;
-  readonly text?: string;
-  readonly at: string;
+  readonly text?: string | null;
+  /** When it was forwarded, in epoch milliseconds. */
+  readonly at: number;
 }
 
 /** The first line of a segment. */
@@ -55,6 +56,10 @@ interface Segment {
   readonly startedMs: number;
   bytes: number;
   outstanding: number;
+  /** No longer takes appends. */
+  retired: boolean;
+  /** Retired and forced to disk: it may go once nothing in it is outstanding. */
+  synced: boolean;
   closed: boolean;
 }
 
@@ -113,7 +118,7 @@ export class IntentLog {
     this.segmentBytes = opts.segmentBytes ?? 8 * 1024 * 1024;
     this.segmentMs = opts.segmentMs ?? 60_000;
     this.current = this.open(1);
-    this.syncTimer = setInterval(() => this.sync(), opts.syncIntervalMs ?? 10);
+    this.syncTimer = setInterval(() => this.tend(), opts.syncIntervalMs ?? 10);
     this.syncTimer.unref();
   }
 
@@ -123,7 +128,7 @@ export class IntentLog {
     const now = this.opts.clock.now();
     const header = JSON.stringify({ run: this.run, segment: no, started: now.toISOString() } satisfies SegmentHeader) + '\n';
     writeSync(fd, header);
-    const segment: Segment = { no, path, fd, startedMs: now.getTime(), bytes: header.length, outstanding: 0, closed: false };
+    const segment: Segment = { no, path, fd, startedMs: now.getTime(), bytes: header.length, outstanding: 0, retired: false, synced: false, closed: false };
     this.segments.set(no, segment);
     return segment;
   }
@@ -133,11 +138,10 @@ export class IntentLog {
    * (the statement must then not be forwarded).
    */
   intend(session: string, text: string | undefined): string {
-    const now = this.opts.clock.now();
-    let seg = this.current;
-    if (seg.bytes >= this.segmentBytes || now.getTime() - seg.startedMs >= this.segmentMs) seg = this.rotate();
+    const seg = this.current;
     const id = `${this.run}.${seg.no}.${++this.n}`;
-    const line = JSON.stringify({ id, session, text, at: now.toISOString() } satisfies IntentLine) + '\n';
+    // Written by hand, not by JSON.stringify of an object: this runs before every statement is forwarded.
+    const line = `{"id":"${id}","session":${JSON.stringify(session)},"text":${text === undefined ? 'null' : JSON.stringify(text)},"at":${this.opts.clock.now().getTime()}}\n`;
     seg.bytes += writeSync(seg.fd, line);
     seg.outstanding++;
     this.dirty = true;
@@ -163,28 +167,37 @@ export class IntentLog {
     return n;
   }
 
-  private rotate(): Segment {
+  /** Run from the sync timer, never inside `intend`: nothing here may stall a statement. */
+  private rotate(): void {
     const old = this.current;
-    // Its unsynced tail must reach the disk too: the timer only syncs the segment taking appends.
-    fdatasyncSync(old.fd);
     this.current = this.open(old.no + 1);
-    this.collect(old);
-    return this.current;
+    old.retired = true;
+    // Its unsynced tail must reach the disk too: the timer only syncs the segment taking appends.
+    fdatasync(old.fd, (err) => {
+      if (err) console.error(`airlock: could not force the intent segment ${old.path} to disk:`, err);
+      old.synced = true;
+      this.collect(old);
+    });
   }
 
   private collect(seg: Segment): void {
-    if (seg === this.current || seg.outstanding > 0 || seg.closed) return;
+    if (!seg.synced || seg.outstanding > 0 || seg.closed) return;
     seg.closed = true;
     this.segments.delete(seg.no);
-    try {
-      closeSync(seg.fd);
-      unlinkSync(seg.path);
-    } catch (err) {
-      console.error(`airlock: could not remove the settled intent segment ${seg.path}:`, err);
-    }
+    close(seg.fd, () =>
+      unlink(seg.path, (err) => {
+        if (err) console.error(`airlock: could not remove the settled intent segment ${seg.path}:`, err);
+      }),
+    );
   }
 
-  private sync(): void {
+  /**
+   * Runs every `syncIntervalMs`: starts a new segment when the current one is
+   * full or old enough, and forces written intents to disk (off the event loop).
+   */
+  tend(): void {
+    const seg = this.current;
+    if (seg.bytes >= this.segmentBytes || this.opts.clock.now().getTime() - seg.startedMs >= this.segmentMs) this.rotate();
     if (!this.dirty || this.syncing) return;
     this.dirty = false;
     this.syncing = true;

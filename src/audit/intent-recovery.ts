@@ -96,7 +96,7 @@ async function closeIntents(store: Store, intents: readonly IntentLine[], at: Da
       target: intent.session,
       subjectUser: s?.user ?? null,
       resource: s?.resource ?? null,
-      details: { forwarded_at: intent.at, grant: s?.grant_id, intent: intent.id, outcome: 'unknown', reason: MAY_HAVE_RUN, text: intent.text },
+      details: { forwarded_at: new Date(intent.at).toISOString(), grant: s?.grant_id, intent: intent.id, outcome: 'unknown', reason: MAY_HAVE_RUN, text: intent.text ?? undefined },
     };
   });
   for (let i = 0; i < entries.length; i += 1000) {

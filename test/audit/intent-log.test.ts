@@ -14,6 +14,17 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/** Lets the file system's callbacks (fdatasync, close, unlink) run. */
+const settle = () => new Promise((r) => setTimeout(r, 20));
+
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('not within 5 s');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 function scratchDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-intents-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,21 +41,23 @@ const outcome = (clock: ManualClock, store: Store, intent: string, text: string)
   store.transaction((tx) => appendAudit(tx, clock.now(), [{ actor: 'alice', action: 'statement', target: 'ses_1', details: { intent, outcome: 'ok', text } }]));
 
 describe('the intent log', () => {
-  it('numbers intents without gaps, rotates segments, and removes a segment once every intent in it is settled', () => {
+  it('numbers intents without gaps, rotates segments, and removes a segment once every intent in it is settled', async () => {
     const dir = scratchDir();
     const clock = new ManualClock();
     const log = new IntentLog({ dir, clock, segmentMs: 1000 });
     const a = log.intend('ses_1', 'insert 1');
     const b = log.intend('ses_1', 'insert 2');
     clock.advance(1500);
+    log.tend();
     const c = log.intend('ses_2', 'insert 3');
     expect([a, b, c].map((id) => id.split('.')[2])).toEqual(['1', '2', '3']);
     expect(segmentFiles(dir)).toHaveLength(2);
     log.settled([a]);
+    await settle();
     expect(segmentFiles(dir)).toHaveLength(2);
     log.settled([b]);
-    // The first segment is done with; the second still takes appends.
-    expect(segmentFiles(dir)).toHaveLength(1);
+    // The first segment is done with (once it is on disk); the second still takes appends.
+    await until(() => segmentFiles(dir).length === 1);
     expect(readSegment(segmentFiles(dir)[0]!).intents.map((i) => i.text)).toEqual(['insert 3']);
     log.settled([c]);
     log.close();
