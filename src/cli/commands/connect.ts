@@ -8,7 +8,6 @@ import type { GrantView } from '../../server/views.js';
 import { configDir } from '../login-store.js';
 import { printJson, relative } from '../output.js';
 import { action, api } from '../run.js';
-import { connectMysql } from './connect-mysql.js';
 import { connectHttp } from './connect-http.js';
 import { connectMysql } from './connect-mysql.js';
 
@@ -70,7 +69,6 @@ export function connectCommand(program: Command): void {
         const info = await client.connectInfo(resource);
         const grant = await activeGrant(client, resource, opts.role);
         const password = await secretFor(client, grant);
-        if (info.kind === 'mysql') return connectMysql(resource, info, grant, password, opts);
         if (info.kind === 'http') return connectHttp(resource, info, grant, password, opts);
         if (info.kind === 'mysql') return connectMysql(resource, info, grant, password, opts);
         const dsn = `postgresql://${encodeURIComponent(info.user)}:${encodeURIComponent(password)}@${info.host}:${info.port}/${encodeURIComponent(info.database)}`;
