@@ -53,4 +53,13 @@ describe('Python ORMs reflect a database under a table-scoped read role', () => 
     expect(r.stdout).toContain("unique_together = (('order', 'sku'),)");
     for (const s of [DENIED.value, DENIED.column]) expect(r.stdout).not.toContain(s);
   });
+
+  it('Django inspectdb of the whole database writes the allowed models and says why it skipped the denied table', async () => {
+    const r = await run(PYTHON, [script('inspect_django.py')], g.libpqEnv);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('class Customers(models.Model):');
+    expect(r.stdout).toContain(`# Unable to inspect table '${DENIED.table}'`);
+    expect(r.stdout).toContain(`does not allow table public.${DENIED.table}`);
+    for (const s of [DENIED.value, DENIED.column]) expect(r.stdout).not.toContain(s);
+  });
 });
