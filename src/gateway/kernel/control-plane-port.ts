@@ -8,6 +8,7 @@ import type { EventBus, SessionSummary } from '../../core/events.js';
 import { grantEndedMessage } from '../../core/grant-messages.js';
 import { newId } from '../../core/ids.js';
 import type { Directory } from '../../core/model.js';
+import { decodeMysqlVerifiers } from '../../core/mysql-verifiers.js';
 import { decodeScramVerifier, grantSalt, SCRAM_ITERATIONS } from '../../core/secret.js';
 import { activeGrantVerifiers, findGrant } from '../../store/grants.js';
 import { findSession, finishSession, insertSession } from '../../store/sessions.js';
@@ -55,13 +56,14 @@ export function createControlPlanePort(deps: ControlPlanePortDeps): ControlPlane
 
     async activeGrants(user, resource): Promise<GatewayGrant[]> {
       const rows = await activeGrantVerifiers(store.db, user, resource, clock.now());
-      return rows.map(({ grant, verifier }) => ({
+      return rows.map(({ grant, verifier, mysqlVerifiers }) => ({
         grantId: grant.id,
         user: grant.user,
         resource: grant.resource,
         role: grant.role,
         expiresAt: grant.expiresAt,
         verifier: decodeScramVerifier(verifier),
+        mysql: mysqlVerifiers ? decodeMysqlVerifiers(mysqlVerifiers) : undefined,
       }));
     },
 

@@ -1,6 +1,6 @@
 import type { Clock } from '../../core/clock.js';
 import { expiredMessage } from '../../core/grant-messages.js';
-import type { AuditText } from './audit-text.js';
+import type { AuditedText, AuditText } from './audit-text.js';
 import type { ControlPlanePort, GatewayGrant, SessionEndReason, StatementRecord } from './port.js';
 import type { SessionRegistry } from './session-registry.js';
 
@@ -43,7 +43,7 @@ export interface Outcome {
 /** A statement put on record before it was forwarded; its outcome names it. */
 export interface Intent {
   readonly id: string | undefined;
-  readonly text: string | undefined;
+  readonly text: AuditedText | undefined;
 }
 
 export interface SessionSummary {
@@ -187,7 +187,7 @@ export class GatewaySession {
     if (!live || this.ending) return null;
     const auditText = this.ctx.auditText(text);
     try {
-      return { id: this.ctx.port.intend?.({ sessionId: live.sessionId, text: auditText }), text: auditText };
+      return { id: this.ctx.port.intend?.({ sessionId: live.sessionId, text: auditText?.text }), text: auditText };
     } catch {
       this.cut('error', AUDIT_FAILED);
       return null;
@@ -204,9 +204,10 @@ export class GatewaySession {
     if (!live) return;
     this.statements++;
     if (outcome.outcome === 'refused') this.refused++;
+    const text = intent ? intent.text : this.ctx.auditText(outcome.text);
     const record: StatementRecord = {
       sessionId: live.sessionId,
-      text: intent ? intent.text : this.ctx.auditText(outcome.text),
+      text: text?.text,
       outcome: outcome.outcome,
       commandTag: outcome.commandTag,
       rows: outcome.rows,
@@ -214,7 +215,7 @@ export class GatewaySession {
       reason: outcome.reason,
       durationMs: outcome.durationMs,
       intent: intent?.id,
-      extra: outcome.extra,
+      extra: text?.whole ? { ...outcome.extra, text_bytes: text.whole.bytes, text_sha256: text.whole.sha256, text_truncated: true } : outcome.extra,
     };
     let queued: void | Promise<void>;
     try {

@@ -1,4 +1,5 @@
 import type { Resource, Role } from '../../core/model.js';
+import type { MysqlVerifiers } from '../../core/mysql-verifiers.js';
 import type { ScramVerifier } from '../../core/secret.js';
 
 /**
@@ -17,6 +18,8 @@ export interface GatewayGrant {
   readonly role: string;
   readonly expiresAt: Date;
   readonly verifier: ScramVerifier;
+  /** The grant secret's MySQL verifiers (mysql_native_password, caching_sha2_password's fast path), when it was issued with them. */
+  readonly mysql?: MysqlVerifiers;
 }
 
 /** A grant's role as configured, with the upstream credential the gateway logs in with. */

@@ -6,7 +6,6 @@ import { createGatewayKernel } from '../kernel/kernel.js';
 import type { ControlPlanePort } from '../kernel/port.js';
 import { secureContextFor, type GatewayTls } from '../postgres/tls-config.js';
 import { newRsaKeyPair, type RsaKeyPair } from './auth/caching-sha2.js';
-import type { MysqlGrant } from './client-login.js';
 import { ClientSession } from './client-session.js';
 import { redactMysql } from './redact.js';
 import { checkMysqlNow, loadMysqlParser } from './sql/check.js';
@@ -86,7 +85,7 @@ export async function createMysqlGateway(opts: MysqlGatewayOptions): Promise<Mys
       serverVersion: GATEWAY_SERVER_VERSION,
     },
     // The port's grants carry `mysql` verifiers when the control plane has them (secrets issued since 0014_mysql_verifiers).
-    activeGrants: (user: string, resource: string) => opts.port.activeGrants(user, resource) as Promise<MysqlGrant[]>,
+    activeGrants: (user: string, resource: string) => opts.port.activeGrants(user, resource),
     decide: (text: string, scope: SqlScope, database: string, views: ViewCatalog) => checkMysqlNow(text, scope, { database, views }),
     views: (target: MysqlUpstreamTarget, read: () => Promise<ViewCatalog>) => viewCache.get(`${target.host}:${target.port}:${target.user}`, read),
     nextConnectionId: () => (connectionId = (connectionId % 0x7fffffff) + 1),

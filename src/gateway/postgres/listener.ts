@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { normalizeSync } from 'libpg-query';
 import { systemClock, type Clock } from '../../core/clock.js';
-import { AuthThrottle } from '../../core/auth-throttle.js';
+import { AuthThrottle, type AuthThrottleOptions } from '../../core/auth-throttle.js';
 import { auditTextFor, type StatementTextMode } from '../kernel/audit-text.js';
 import type { SessionSummary } from '../kernel/gateway-session.js';
 import { createGatewayKernel } from '../kernel/kernel.js';
@@ -28,7 +28,7 @@ export interface PostgresGatewayOptions {
   readonly checkSql?: CheckSql;
   readonly clock?: Clock;
   /** Failed sign-ins per (client address, user) before a lockout; defaults 5 per minute, 5 minutes. */
-  readonly authThrottle?: { readonly maxFailures?: number; readonly windowMs?: number; readonly lockoutMs?: number };
+  readonly authThrottle?: Omit<AuthThrottleOptions, 'now'>;
   /** How long a connection may take to sign in (default 10 s). */
   readonly startupTimeoutMs?: number;
   /**
