@@ -39,14 +39,14 @@ export function lexMysql(text: string): LexResult {
     const c = text.charCodeAt(i);
     if (c === 0x27 /* ' */ || c === 0x22 /* " */) {
       const end = endOfString(text, i, c);
-      if (end < 0) return { ok: false, reason: 'the text ends inside a string' };
+      if (end < 0) return { ok: false, reason: 'a text that ends inside a string' };
       sawToken = true;
       i = end;
       continue;
     }
     if (c === 0x60 /* ` */) {
       const end = endOfIdentifier(text, i);
-      if (end < 0) return { ok: false, reason: 'the text ends inside a quoted identifier' };
+      if (end < 0) return { ok: false, reason: 'a text that ends inside a quoted identifier' };
       sawToken = true;
       i = end;
       continue;
@@ -61,16 +61,16 @@ export function lexMysql(text: string): LexResult {
     if (c === 0x2f && text.charCodeAt(i + 1) === 0x2a /* /* */) {
       const next = text.charCodeAt(i + 2);
       if (next === 0x21 /* ! */ || (next === 0x4d /* M */ && text.charCodeAt(i + 3) === 0x21)) {
-        return { ok: false, reason: 'executable comments (/*! … */, /*M! … */) are not allowed' };
+        return { ok: false, reason: 'executable comments (/*! … */, /*M! … */)' };
       }
-      if (next === 0x2b /* + */) return { ok: false, reason: 'optimizer hints (/*+ … */) are not allowed' };
+      if (next === 0x2b /* + */) return { ok: false, reason: 'optimizer hints (/*+ … */)' };
       const end = text.indexOf('*/', i + 2);
-      if (end < 0) return { ok: false, reason: 'the text ends inside a comment' };
+      if (end < 0) return { ok: false, reason: 'a text that ends inside a comment' };
       cut(i, end + 2, ' ');
       i = end + 2;
       continue;
     }
-    if (c === 0) return { ok: false, reason: 'a NUL byte outside a string is not allowed' };
+    if (c === 0) return { ok: false, reason: 'a NUL byte outside a string' };
     if (c === 0x3b /* ; */) {
       if (sawToken) statements++;
       sawToken = false;
