@@ -65,6 +65,11 @@ export class ClientSession {
     return this.session.done;
   }
 
+  // Declared first: a field declared after the promise would be defined (as undefined) after its executor ran.
+  private signInOver!: () => void;
+  /** Resolves once sign-in is over, whichever way it went (the listener counts connections still signing in). */
+  readonly signedIn = new Promise<void>((resolve) => (this.signInOver = resolve));
+
   async run(): Promise<void> {
     try {
       await this.start();
@@ -77,6 +82,7 @@ export class ClientSession {
       const reason: SessionEndReason = e.code.startsWith('upstream') ? 'upstream' : e.code === 'protocol_violation' || e.code === 'packet_too_large' ? 'violation' : 'error';
       this.fail(reason, e, this.loginChannel?.seq ?? 0);
     }
+    this.signInOver();
   }
 
   private async start(): Promise<void> {
@@ -91,6 +97,7 @@ export class ClientSession {
       );
     } finally {
       clearTimeout(timer);
+      this.signInOver();
     }
     if (this.session.isEnding) return;
     const { grant } = login;

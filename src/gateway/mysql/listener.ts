@@ -1,12 +1,14 @@
-import net from 'node:net';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { auditTextFor, type StatementTextMode } from '../kernel/audit-text.js';
 import type { SessionSummary } from '../kernel/gateway-session.js';
 import { createGatewayKernel } from '../kernel/kernel.js';
+import { listenForSessions } from '../kernel/session-listener.js';
 import type { ControlPlanePort } from '../kernel/port.js';
 import { secureContextFor, type GatewayTls } from '../postgres/tls-config.js';
 import { newRsaKeyPair, type RsaKeyPair } from './auth/caching-sha2.js';
 import { ClientSession } from './client-session.js';
+import { encodePacket } from './protocol/framer.js';
+import { errorPacket } from './protocol/messages.js';
 import { redactMysql } from './redact.js';
 import { checkMysqlNow, loadMysqlParser } from './sql/check.js';
 import type { SqlScope } from './sql/scope.js';
@@ -51,7 +53,10 @@ export interface MysqlGatewayOptions {
   readonly clock?: Clock;
   /** Largest packet payload accepted from a client (default 64 MiB, MySQL's max_allowed_packet default). */
   readonly maxPayload?: number;
+  /** How long a connection may take to sign in (default 10 s). */
   readonly startupTimeoutMs?: number;
+  /** Connections still signing in, at most this many in all and from one address (defaults 1,000 and 100). */
+  readonly signingIn?: { readonly total?: number; readonly perAddress?: number };
   readonly auditWaitMs?: number;
   readonly statementText?: StatementTextMode;
 }
@@ -89,27 +94,21 @@ export async function createMysqlGateway(opts: MysqlGatewayOptions): Promise<Mys
     decide: (text: string, scope: SqlScope, database: string, views: ViewCatalog) => checkMysqlNow(text, scope, { database, views }),
     views: (target: MysqlUpstreamTarget, read: () => Promise<ViewCatalog>) => viewCache.get(`${target.host}:${target.port}:${target.user}`, read),
     nextConnectionId: () => (connectionId = (connectionId % 0x7fffffff) + 1),
-    startupTimeoutMs: opts.startupTimeoutMs ?? 60_000,
+    startupTimeoutMs: opts.startupTimeoutMs ?? 10_000,
   };
-  const server = net.createServer((socket) => void new ClientSession(socket, deps).run());
-  server.on('error', () => undefined);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.listen.port, opts.listen.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
+  return listenForSessions({
+    listen: opts.listen,
+    kernel,
+    signingIn: opts.signingIn,
+    accept(socket) {
+      const session = new ClientSession(socket, deps);
+      void session.run();
+      return session;
+    },
+    refuseBusy(socket, fromThisAddress) {
+      // What a MySQL server sends instead of its handshake when it has no room (ER_CON_COUNT_ERROR).
+      const message = `airlock: too many connections are waiting to sign in${fromThisAddress ? ' from this address' : ''}; try again shortly`;
+      socket.end(encodePacket(errorPacket('TooManyConnections', message), 0).bytes);
+    },
   });
-  return {
-    address() {
-      const a = server.address() as net.AddressInfo;
-      return { host: a.address, port: a.port };
-    },
-    sessions: () => kernel.sessions(),
-    async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await kernel.shutdown('airlock: the gateway is shutting down');
-      await closed;
-    },
-  };
 }

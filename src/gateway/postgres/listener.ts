@@ -1,10 +1,10 @@
-import net from 'node:net';
 import { normalizeSync } from 'libpg-query';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { AuthThrottle, type AuthThrottleOptions } from '../../core/auth-throttle.js';
 import { auditTextFor, type StatementTextMode } from '../kernel/audit-text.js';
 import type { SessionSummary } from '../kernel/gateway-session.js';
 import { createGatewayKernel } from '../kernel/kernel.js';
+import { listenForSessions } from '../kernel/session-listener.js';
 import type { ControlPlanePort } from '../kernel/port.js';
 import { CancelKeys } from './cancel-keys.js';
 import { SqlState } from './protocol/codes.js';
@@ -50,14 +50,6 @@ export interface PostgresGateway {
   close(): Promise<void>;
 }
 
-/** What PostgreSQL says when it has no room for another connection (53300), said before reading anything. */
-function refuseBusy(socket: net.Socket, thisAddress: boolean): void {
-  socket.on('error', () => undefined);
-  const message = `airlock: too many connections are waiting to sign in${thisAddress ? ' from this address' : ''}; try again shortly`;
-  socket.end(errorResponse({ severity: 'FATAL', sqlstate: SqlState.TooManyConnections, message }));
-  setTimeout(() => socket.destroy(), 1_000).unref();
-}
-
 /** Literals replaced by placeholders, in PostgreSQL's own normal form. */
 export function redactPostgres(sql: string): string {
   try {
@@ -91,45 +83,19 @@ export async function createPostgresGateway(opts: PostgresGatewayOptions): Promi
     cutGraceMs: 500,
   };
 
-  const maxSigningIn = opts.signingIn?.total ?? 1000;
-  const maxSigningInPerAddress = opts.signingIn?.perAddress ?? 100;
-  const signingIn = new Map<string, number>();
-  let signingInTotal = 0;
-  const server = net.createServer((socket) => {
-    const address = socket.remoteAddress ?? 'unknown';
-    const fromHere = signingIn.get(address) ?? 0;
-    if (signingInTotal >= maxSigningIn || fromHere >= maxSigningInPerAddress) return refuseBusy(socket, fromHere >= maxSigningInPerAddress);
-    signingInTotal++;
-    signingIn.set(address, fromHere + 1);
-    const session = new ClientSession(socket, deps);
-    void session.signedIn.then(() => {
-      signingInTotal--;
-      const left = (signingIn.get(address) ?? 1) - 1;
-      if (left > 0) signingIn.set(address, left);
-      else signingIn.delete(address);
-    });
-    void session.run();
-  });
-  server.on('error', () => undefined);
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.listen.port, opts.listen.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-
-  return {
-    address() {
-      const a = server.address() as net.AddressInfo;
-      return { host: a.address, port: a.port };
+  return listenForSessions({
+    listen: opts.listen,
+    kernel,
+    signingIn: opts.signingIn,
+    accept(socket) {
+      const session = new ClientSession(socket, deps);
+      void session.run();
+      return session;
     },
-    sessions: () => kernel.sessions(),
-    async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await kernel.shutdown('airlock: the gateway is shutting down');
-      await closed;
+    refuseBusy(socket, fromThisAddress) {
+      const message = `airlock: too many connections are waiting to sign in${fromThisAddress ? ' from this address' : ''}; try again shortly`;
+      // What PostgreSQL says when it has no room for another connection (53300), said before reading anything.
+      socket.end(errorResponse({ severity: 'FATAL', sqlstate: SqlState.TooManyConnections, message }));
     },
-  };
+  });
 }
