@@ -24,7 +24,11 @@ export interface IntentLogOptions {
   /** Directory of the segment files (created if missing). */
   readonly dir: string;
   readonly clock: Clock;
-  /** How often written intents are forced to disk (default 10 ms). */
+  /**
+   * How often written intents are forced to disk (default 25 ms, the spacing
+   * of the recorder's group commits). Every 10 ms cost TPC-B through the
+   * gateway ~15% (the syncs compete with PostgreSQL's own WAL flushes).
+   */
   readonly syncIntervalMs?: number;
   /** A segment takes appends until it holds this many bytes (default 8 MiB) … */
   readonly segmentBytes?: number;
@@ -118,7 +122,7 @@ export class IntentLog {
     this.segmentBytes = opts.segmentBytes ?? 8 * 1024 * 1024;
     this.segmentMs = opts.segmentMs ?? 60_000;
     this.current = this.open(1);
-    this.syncTimer = setInterval(() => this.tend(), opts.syncIntervalMs ?? 10);
+    this.syncTimer = setInterval(() => this.tend(), opts.syncIntervalMs ?? 25);
     this.syncTimer.unref();
   }
 
