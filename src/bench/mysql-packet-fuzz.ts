@@ -1,4 +1,4 @@
-import { pathToFileURL } from 'node:url';
+import { FuzzGuard, randomBytes, rng, runFuzzCommand, withoutStacks } from './fuzz-run.js';
 import { MysqlGatewayError } from '../gateway/mysql/errors.js';
 import { decodeExecute } from '../gateway/mysql/protocol/execute.js';
 import { encodePacket, PacketFramer } from '../gateway/mysql/protocol/framer.js';
@@ -19,19 +19,6 @@ export interface FuzzResult {
   readonly packets: number;
   readonly violations: number;
   readonly unexpected: string[];
-}
-
-/** xorshift32: reproducible from the seed, no dependency. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
 }
 
 const SEEDS: readonly Buffer[] = [
@@ -73,41 +60,19 @@ function mutate(next: () => number, base: Buffer): Buffer {
   return b;
 }
 
-function randomBytes(next: () => number, n: number): Buffer {
-  const b = Buffer.allocUnsafe(n);
-  for (let i = 0; i < n; i++) b[i] = next() & 0xff;
-  return b;
-}
-
 export function fuzzPacketDecoder(opts: { inputs: number; seed: number }): FuzzResult {
-  // Most inputs end in a thrown protocol error; capturing a stack for each would be most of the run time.
-  const stackTraceLimit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return fuzz(opts);
-  } finally {
-    Error.stackTraceLimit = stackTraceLimit;
-  }
+  return withoutStacks(() => fuzz(opts));
 }
 
 function fuzz(opts: { inputs: number; seed: number }): FuzzResult {
   const next = rng(opts.seed);
   let packets = 0;
-  let violations = 0;
-  const unexpected: string[] = [];
-  const guard = (what: string, input: Buffer, run: () => void) => {
-    try {
-      run();
-    } catch (err) {
-      if (err instanceof MysqlGatewayError) violations++;
-      else if (unexpected.length < 10) unexpected.push(`${what}: ${String(err)} on ${input.toString('hex').slice(0, 80)}`);
-    }
-  };
+  const guard = new FuzzGuard((err) => err instanceof MysqlGatewayError, 80);
   for (let i = 0; i < opts.inputs; i++) {
     const payload = next() % 5 === 0 ? randomBytes(next, next() % 64) : mutate(next, SEEDS[next() % SEEDS.length]!);
     // Framing: a well-formed header with a mutated payload, or a raw mutated stream, fed in random chunk sizes.
     const stream = next() % 2 === 0 ? encodePacket(payload, next() & 0xff).bytes : mutate(next, encodePacket(payload, 0).bytes);
-    guard('framer', stream, () => {
+    guard.run('framer', stream, () => {
       const framer = new PacketFramer(1 << 16);
       for (let at = 0; at < stream.length; ) {
         const step = 1 + (next() % 16);
@@ -116,21 +81,14 @@ function fuzz(opts: { inputs: number; seed: number }): FuzzResult {
         while (framer.next()) packets++;
       }
     });
-    guard('handshake response', payload, () => decodeHandshakeResponse(payload));
-    guard('handshake', payload, () => decodeHandshakeV10(payload));
-    guard('ok', payload, () => decodeOk(payload));
-    guard('err', payload, () => decodeErr(payload));
-    guard('execute', payload, () => decodeExecute(payload, next() % 5, undefined, new Set([next() % 5])));
-    guard('lexer', payload, () => lexMysql(payload.toString('utf8')));
+    guard.run('handshake response', payload, () => decodeHandshakeResponse(payload));
+    guard.run('handshake', payload, () => decodeHandshakeV10(payload));
+    guard.run('ok', payload, () => decodeOk(payload));
+    guard.run('err', payload, () => decodeErr(payload));
+    guard.run('execute', payload, () => decodeExecute(payload, next() % 5, undefined, new Set([next() % 5])));
+    guard.run('lexer', payload, () => lexMysql(payload.toString('utf8')));
   }
-  return { inputs: opts.inputs, packets, violations, unexpected };
+  return { inputs: opts.inputs, packets, violations: guard.violations, unexpected: guard.unexpected };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const inputs = Number(process.argv[2] ?? 1_000_000);
-  const started = process.hrtime.bigint();
-  const result = fuzzPacketDecoder({ inputs, seed: Number(process.argv[3] ?? Date.now() & 0xffffffff) });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  process.stdout.write(`${JSON.stringify({ ...result, seconds: Math.round(seconds * 10) / 10 })}\n`);
-  process.exitCode = result.unexpected.length === 0 ? 0 : 1;
-}
+runFuzzCommand(import.meta.url, fuzzPacketDecoder);

@@ -1,4 +1,4 @@
-import { pathToFileURL } from 'node:url';
+import { FuzzGuard, randomBytes, rng, runFuzzCommand, withoutStacks } from './fuzz-run.js';
 import { PgGatewayError } from '../gateway/postgres/errors.js';
 import { StartupCode } from '../gateway/postgres/protocol/codes.js';
 import * as msg from '../gateway/postgres/protocol/messages.js';
@@ -23,19 +23,6 @@ export interface FuzzResult {
   readonly frames: number;
   readonly violations: number;
   readonly unexpected: string[];
-}
-
-/** xorshift32: reproducible from the seed, no dependency. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
 }
 
 function typed(type: string, body: Buffer): Buffer {
@@ -108,12 +95,6 @@ function mutate(next: () => number, base: Buffer): Buffer {
   return b;
 }
 
-function randomBytes(next: () => number, n: number): Buffer {
-  const b = Buffer.allocUnsafe(n);
-  for (let i = 0; i < n; i++) b[i] = next() & 0xff;
-  return b;
-}
-
 /** What the relay and the startup code read from each frontend message type. */
 function decodeFrontend(type: number, body: Buffer): void {
   switch (String.fromCharCode(type)) {
@@ -155,33 +136,17 @@ function exchange(initial: Buffer, final: Buffer): void {
 }
 
 export function fuzzPostgresDecoder(opts: { inputs: number; seed: number }): FuzzResult {
-  // Most inputs end in a thrown protocol error; capturing a stack for each would be most of the run time.
-  const stackTraceLimit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return fuzz(opts);
-  } finally {
-    Error.stackTraceLimit = stackTraceLimit;
-  }
+  return withoutStacks(() => fuzz(opts));
 }
 
 function fuzz(opts: { inputs: number; seed: number }): FuzzResult {
   const next = rng(opts.seed);
   let frames = 0;
-  let violations = 0;
-  const unexpected: string[] = [];
-  const guard = (what: string, input: Buffer, run: () => void) => {
-    try {
-      run();
-    } catch (err) {
-      if (err instanceof PgGatewayError) violations++;
-      else if (unexpected.length < 10) unexpected.push(`${what}: ${String(err)} on ${input.toString('hex').slice(0, 120)}`);
-    }
-  };
+  const guard = new FuzzGuard((err) => err instanceof PgGatewayError, 120);
   const pick = (seeds: readonly Buffer[]) => seeds[next() % seeds.length]!;
   for (let i = 0; i < opts.inputs; i++) {
     const startup = next() % 5 === 0 ? randomBytes(next, next() % 48) : mutate(next, pick(STARTUP_SEEDS));
-    guard('startup', startup, () => {
+    guard.run('startup', startup, () => {
       const reader = new FrameReader({ typed: false, maxLength: 10 * 1024 });
       feed(next, reader, startup, (body) => decodeStartup(body));
     });
@@ -190,15 +155,15 @@ function fuzz(opts: { inputs: number; seed: number }): FuzzResult {
     for (let n = 1 + (next() % 4); n > 0; n--) parts.push(next() % 3 === 0 ? mutate(next, pick(MESSAGE_SEEDS)) : pick(MESSAGE_SEEDS));
     if (next() % 8 === 0) parts.push(randomBytes(next, next() % 32));
     const stream = Buffer.concat(parts);
-    guard('frontend', stream, () => {
+    guard.run('frontend', stream, () => {
       const reader = new FrameReader({ typed: true, maxLength: 1 << 20 });
       feed(next, reader, stream, (body, type) => decodeFrontend(type, body));
     });
     const initial = mutate(next, MESSAGE_SEEDS[8]!.subarray(5));
     const final = next() % 2 === 0 ? mutate(next, Buffer.from(CLIENT_FINAL)) : randomBytes(next, next() % 64);
-    guard('scram', Buffer.concat([initial, final]), () => exchange(initial, final));
+    guard.run('scram', Buffer.concat([initial, final]), () => exchange(initial, final));
   }
-  return { inputs: opts.inputs, frames, violations, unexpected };
+  return { inputs: opts.inputs, frames, violations: guard.violations, unexpected: guard.unexpected };
 
   function feed(rand: () => number, reader: FrameReader, bytes: Buffer, decode: (body: Buffer, type: number) => void): void {
     for (let at = 0; at < bytes.length; ) {
@@ -213,11 +178,4 @@ function fuzz(opts: { inputs: number; seed: number }): FuzzResult {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const inputs = Number(process.argv[2] ?? 1_000_000);
-  const started = process.hrtime.bigint();
-  const result = fuzzPostgresDecoder({ inputs, seed: Number(process.argv[3] ?? Date.now() & 0xffffffff) });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  process.stdout.write(`${JSON.stringify({ ...result, seconds: Math.round(seconds * 10) / 10 })}\n`);
-  process.exitCode = result.unexpected.length === 0 ? 0 : 1;
-}
+runFuzzCommand(import.meta.url, fuzzPostgresDecoder);
