@@ -6,11 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { openBenchEnv, type BenchEnv } from './bench-env.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { renderChart } from './report-chart.js';
-import { renderTable } from './report-table.js';
+import { renderTable, table } from './report-table.js';
 import type { BenchResults } from './results.js';
 import { runAuditCost } from './suites/audit-cost.js';
 import { runConnect } from './suites/connect.js';
 import { runExpiryCut, runRevokeCut } from './suites/cut.js';
+import { httpTargets, renderHttp, runHttp } from './suites/http-gateway.js';
 import { runIntentCost } from './suites/intent-cost.js';
 import { runLatency } from './suites/latency.js';
 import { runScale } from './suites/scale.js';
@@ -56,6 +57,7 @@ async function measure(env: BenchEnv, opts: BenchOptions, failures: string[]): P
   r.revoke = await suite('cut', opts, failures, () => runRevokeCut(env, log));
   r.expiry = await suite('cut', opts, failures, () => runExpiryCut(env, log));
   r.scale = (await suite('scale', opts, failures, () => runScale(env, log))) ?? undefined;
+  r.http = await suite('http', opts, failures, () => runHttp(opts, log));
   return r;
 }
 
@@ -95,11 +97,12 @@ async function main(argv: readonly string[]): Promise<number> {
     ...measured,
     targets: [],
   };
-  results.targets = checkTargets(results);
+  results.targets = [...checkTargets(results), ...httpTargets(results.http)];
   mkdirSync(opts.outDir, { recursive: true });
   writeFileSync(join(opts.outDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(opts.outDir, 'ratios.svg'), renderChart(results));
   console.log(renderTable(results));
+  if (results.http) console.log(renderHttp(results.http, table));
   log(`\nwrote ${join(opts.outDir, 'latest.json')} and ratios.svg`);
   return failures.length > 0 ? 1 : 0;
 }

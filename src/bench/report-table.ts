@@ -7,7 +7,7 @@ const tps = (s: Summary | undefined) => (s ? `${s.median.toFixed(0)} ±${(s.spre
 const ratio = (s: Summary | undefined) => (s ? `×${s.median.toFixed(2)} [${s.min.toFixed(2)}–${s.max.toFixed(2)}]` : 'n/a');
 const q = (v: Quantiles | undefined, unit: string, digits = 0) => (v ? `${v.p50.toFixed(digits)} / ${v.p99.toFixed(digits)} ${unit}` : 'n/a');
 
-function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
+export function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');

@@ -1,3 +1,4 @@
+import type { HttpBenchResult } from './suites/http-gateway.js';
 import type { Summary } from './stats.js';
 
 /** The shape of bench/results/latest.json. Ratios are path ÷ direct, per interleaved round, then summarized. */
@@ -120,5 +121,7 @@ export interface BenchResults {
   scale?: ScaleResult;
   audit: AuditCostResult[];
   intents?: IntentCostResult;
+  /** The HTTP gateway against a bare Node proxy (issue 11). */
+  http?: HttpBenchResult;
   targets: TargetCheck[];
 }
