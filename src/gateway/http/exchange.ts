@@ -78,8 +78,9 @@ export function startExchange(input: ExchangeInput): Exchange {
     status = upRes.statusCode ?? 502;
     eventStream = /^text\/event-stream/i.test(upRes.headers['content-type'] ?? '');
     res.writeHead(status, upRes.statusMessage, clientResponseHeaders(upRes.rawHeaders, { upstreamBase: upstream.base }));
-    // Server-sent events and long polls: the client sees the head before the first byte of the body.
-    res.flushHeaders();
+    // A stream (server-sent events, a chunked watch) shows the client its head before the first event. Any other
+    // response's head goes out with its body, in one write: flushing it alone cost a write(2) per request.
+    if (eventStream || upRes.headers['content-length'] === undefined) res.flushHeaders();
     upRes.on('data', (chunk: Buffer) => (responseBytes += chunk.length));
     // After a cut the client's last words are still being written: the upstream's end must not drop them.
     upRes.on('error', () => ended !== 'cut' && res.destroy());
