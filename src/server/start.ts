@@ -83,7 +83,7 @@ export async function startControlPlane(config: LoadedConfig, options: StartOpti
     deliveryStats: notifier.worker.stats,
     sinkLabels: new Map(notifier.sinks.map((s) => [s.id, s.label])),
   });
-  const app = createApp(cp, mergeAppOptions(dashboardAppOptions(cp, { tail, metrics, events: options.events }), options.app));
+  const app = createApp(cp, mergeAppOptions(dashboardAppOptions(cp, { tail, metrics, events: options.events, ticketUrl: config.file.ticket_url }), options.app));
   const { host, port } = splitHostPort(options.listen ?? config.file.server.listen);
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));

@@ -7,7 +7,9 @@ import { eventRoutes, type EventStreamOptions } from '../server/routes/events.js
 import { metricsRoute } from '../server/routes/metrics.js';
 import { signInRoutes } from '../server/routes/sign-in.js';
 import { authRoutes, csrfGuard, tokenFromCookie } from '../server/session-cookie.js';
+import { grantRoute } from './grant-route.js';
 import { nowRoute } from './now-route.js';
+import { reviewRoute } from './review-route.js';
 import { DASHBOARD_HTML } from './page.js';
 import { DASHBOARD_SCRIPT } from './script.js';
 import { setPageHeaders } from './security-headers.js';
@@ -17,6 +19,8 @@ export interface DashboardDeps {
   readonly tail: AuditTail;
   readonly metrics: Metrics;
   readonly events?: EventStreamOptions;
+  /** The config's `ticket_url`: the tracker link with `{ticket}` in it. */
+  readonly ticketUrl?: string;
 }
 
 /**
@@ -45,7 +49,9 @@ export function dashboardAppOptions(cp: ControlPlane, deps: DashboardDeps): AppO
     tokenFrom: tokenFromCookie,
     authenticated(app) {
       app.route('/api/events', eventRoutes(deps.tail, deps.events));
-      app.route('/api/dashboard', nowRoute(cp));
+      app.route('/api/dashboard', nowRoute(cp, deps.ticketUrl));
+      app.route('/api/dashboard', reviewRoute(cp));
+      app.route('/api/dashboard', grantRoute(cp));
     },
   };
 }

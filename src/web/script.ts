@@ -1,9 +1,13 @@
 import { apiModule } from './client/api.js';
 import { appMain } from './client/app.js';
+import { askViewModule } from './client/ask-view.js';
+import { auditViewModule } from './client/audit-view.js';
+import { connectViewModule } from './client/connect-view.js';
 import { dialogModule } from './client/dialog.js';
 import { domModule } from './client/dom.js';
 import { historyViewModule } from './client/history-view.js';
 import { nowViewModule } from './client/now-view.js';
+import { reviewViewModule } from './client/review-view.js';
 
 /**
  * The dashboard's script, assembled from the client modules' own compiled
@@ -18,8 +22,14 @@ export const DASHBOARD_SCRIPT = `'use strict';
   const dom = (${domModule.toString()})();
   const api = (${apiModule.toString()})();
   const askText = (${dialogModule.toString()})(dom);
-  const nowView = (${nowViewModule.toString()})(dom);
-  const historyView = (${historyViewModule.toString()})(dom);
-  (${appMain.toString()})(dom, api, askText, nowView, historyView);
+  const views = {
+    now: (${nowViewModule.toString()})(dom),
+    history: (${historyViewModule.toString()})(dom),
+    ask: (${askViewModule.toString()})(dom),
+    review: (${reviewViewModule.toString()})(dom),
+    connect: (${connectViewModule.toString()})(dom),
+    audit: (${auditViewModule.toString()})(dom),
+  };
+  (${appMain.toString()})(dom, api, askText, views);
 })();
 `;

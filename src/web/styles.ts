@@ -51,10 +51,51 @@ h2 { font-size: 15px; margin: 24px 0 8px; }
 table.grid { width: 100%; border-collapse: collapse; background: var(--panel); border: 1px solid var(--line); border-radius: 8px; table-layout: fixed; }
 .grid th, .grid td { padding: 8px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; overflow-wrap: anywhere; }
 .grid th { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); font-weight: 600; }
-.grants .col-user { width: 11%; } .grants .col-resource { width: 17%; } .grants .col-why { width: 26%; }
-.grants .col-approver { width: 11%; } .grants .col-started { width: 10%; } .grants .col-left { width: 9%; } .grants .col-actions { width: 16%; }
-td.countdown { font-size: 15px; font-weight: 600; white-space: nowrap; }
-td.countdown.ending { color: var(--danger); }
+.grants .col-user { width: 10%; } .grants .col-resource { width: 16%; } .grants .col-why { width: 20%; } .grants .col-ticket { width: 9%; }
+.grants .col-approver { width: 10%; } .grants .col-ends { width: 17%; } .grants .col-actions { width: 18%; }
+.countdown { font-size: 15px; font-weight: 600; white-space: nowrap; }
+.countdown.ending { color: var(--danger); }
+td.ends time.ends-at, .extended { display: block; font-size: 12px; color: var(--muted); }
+.extended { color: var(--warn); }
+.escaped { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .9em; padding: 0 2px; border-radius: 3px; background: var(--admin); color: var(--danger); outline: 1px solid var(--danger); }
+ul.notices { list-style: none; margin: 0 0 12px; padding: 0; display: grid; gap: 6px; }
+li.notice { display: flex; justify-content: space-between; gap: 12px; padding: 8px 12px; border-radius: 6px; background: var(--write); border-left: 4px solid var(--warn); }
+tr.connect-row td { background: var(--bg); }
+.connect { display: grid; gap: 8px; }
+.copyable { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; }
+.copyable code { padding: 4px 8px; background: var(--panel); border: 1px solid var(--line); border-radius: 6px; overflow-wrap: anywhere; }
+.copy-label { color: var(--muted); min-width: 6em; }
+a.button { display: inline-block; padding: 6px 14px; border-radius: 6px; text-decoration: none; }
+a.button.primary { background: var(--accent); color: var(--accent-text); }
+button.small { padding: 2px 8px; font-size: 12px; }
+form.ask { display: grid; gap: 10px; max-width: 720px; padding: 16px 18px; background: var(--panel); border: 1px solid var(--line); border-radius: 10px; }
+form.ask h1 { margin: 0; }
+.ask-grid { display: grid; grid-template-columns: 2fr 2fr 1fr; gap: 12px; }
+form.ask textarea, form.ask input, form.ask select { width: 100%; }
+.role-facts { margin: 0; color: var(--muted); font-size: 13px; }
+ul.checks { list-style: none; margin: 0; padding: 0; display: grid; gap: 2px; }
+.check.ok { color: var(--ok); } .check.bad { color: var(--danger); font-weight: 600; }
+section.progress { margin-top: 16px; padding: 12px 16px; background: var(--panel); border: 1px solid var(--line); border-radius: 10px; }
+section.progress h2 { margin-top: 0; }
+ol.steps { display: flex; gap: 8px; list-style: none; padding: 0; margin: 0 0 8px; }
+ol.steps li { padding: 2px 10px; border-radius: 12px; border: 1px solid var(--line); color: var(--muted); }
+ol.steps li.done { background: var(--read); color: var(--text); }
+.progress-denied .progress-state { color: var(--danger); font-weight: 600; }
+.progress-approved .progress-state { color: var(--ok); font-weight: 600; }
+li.review-card { flex-direction: column; }
+li.review-card:focus-visible, li.review-card:focus { outline: 2px solid var(--accent); outline-offset: 2px; }
+li.review-card .actions { align-self: flex-end; }
+dl.review-facts { font-size: 13px; }
+ul.recent, ul.reviews, ul.extensions { margin: 0; padding-left: 18px; }
+textarea.comment { width: 100%; }
+kbd { font-family: ui-monospace, Menlo, monospace; padding: 0 4px; border: 1px solid var(--line); border-bottom-width: 2px; border-radius: 4px; }
+.export { display: flex; gap: 8px; margin: -4px 0 12px; }
+tr.event-detail td { background: var(--bg); }
+button.expand { font-size: 13px; width: 1.2em; }
+details.long summary { cursor: pointer; }
+.refused-row td, li.refused-row { background: var(--admin); }
+.outcome { font-weight: 600; }
+.refusal-reason { color: var(--danger); }
 tr.sessions td { padding-top: 0; background: var(--panel); }
 tr.sessions ul { margin: 0; padding: 0 0 0 18px; color: var(--muted); font-size: 13px; }
 .role { display: inline-block; margin-left: 8px; padding: 0 6px; border-radius: 4px; font-size: 12px; text-transform: uppercase; background: var(--read); }
@@ -66,8 +107,8 @@ div.actions { display: flex; gap: 6px; justify-content: flex-end; flex-wrap: wra
 td.actions { text-align: right; white-space: nowrap; }
 td.actions button + button { margin-left: 6px; }
 td.details { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; color: var(--muted); }
-.audit th:nth-child(1) { width: 6%; } .audit th:nth-child(2) { width: 12%; } .audit th:nth-child(3) { width: 9%; }
-.audit th:nth-child(4) { width: 14%; } .audit th:nth-child(5) { width: 16%; }
+.audit th:nth-child(1) { width: 7%; } .audit th:nth-child(2) { width: 10%; } .audit th:nth-child(3) { width: 10%; }
+.audit th:nth-child(4) { width: 9%; } .audit th:nth-child(5) { width: 13%; } .audit th:nth-child(6) { width: 15%; }
 
 button { font: inherit; padding: 5px 12px; border-radius: 6px; border: 1px solid var(--line); background: var(--panel); color: var(--text); cursor: pointer; }
 button:focus-visible, a:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
@@ -112,4 +153,30 @@ form.signin { display: grid; gap: 8px; padding: 20px; background: var(--panel); 
 form.signin h1 { font-size: 17px; margin: 0 0 8px; }
 .signin-provider { display: grid; gap: 6px; margin-bottom: 12px; }
 .signin-provider a.button { display: block; background: var(--accent); color: var(--accent-text); text-align: center; padding: 10px; border-radius: 8px; text-decoration: none; }
+
+/* Phones: tables become labelled cards, the header wraps, forms stack. */
+@media (max-width: 700px) {
+  header.top { flex-wrap: wrap; gap: 8px 12px; padding: 8px 12px; }
+  nav { order: 3; width: 100%; overflow-x: auto; }
+  nav a { padding: 8px 10px; }
+  .who { gap: 10px; }
+  .stream { min-width: 0; }
+  main { padding: 12px 12px 64px; }
+  table.grid, table.grid tbody, table.grid tr, table.grid td { display: block; width: 100%; }
+  table.grid { border: 0; background: none; }
+  table.grid thead, table.grid colgroup { display: none; }
+  table.grid tr { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; margin-bottom: 8px; padding: 6px 0; }
+  table.grid tr[hidden] { display: none; }
+  .grid td { border: 0; padding: 3px 12px; }
+  .grid td[data-label]::before { content: attr(data-label); display: block; font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
+  td.actions { text-align: left; white-space: normal; padding-top: 8px; }
+  td.actions button { min-height: 40px; }
+  tr.sessions, tr.connect-row { margin-top: -8px; }
+  .ask-grid { grid-template-columns: 1fr; }
+  li.request { flex-direction: column; }
+  li.request .actions { align-self: stretch; justify-content: flex-start; }
+  li.request .actions button { min-height: 40px; flex: 1; }
+  form.filters { display: grid; grid-template-columns: 1fr 1fr; }
+  dl.facts { grid-template-columns: 1fr; gap: 0; } dl.facts dd { margin-bottom: 6px; }
+}
 `;

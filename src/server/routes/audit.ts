@@ -31,7 +31,9 @@ export function auditRoutes(cp: ControlPlane) {
     const { user, resource, action, since, target, after } = c.req.query();
     if (user) q = q.where((eb) => eb.or([eb('actor', '=', user), eb('subject_user', '=', user)]));
     if (resource) q = q.where('resource', '=', resource);
-    if (action) q = action.endsWith('*') ? q.where('action', 'like', `${action.slice(0, -1)}%`) : q.where('action', '=', action);
+    // `statement.*` covers plain `statement` too: a prefix names a family, and the family's head is in it.
+    if (action?.endsWith('.*')) q = q.where((eb) => eb.or([eb('action', '=', action.slice(0, -2)), eb('action', 'like', `${action.slice(0, -1)}%`)]));
+    else if (action) q = action.endsWith('*') ? q.where('action', 'like', `${action.slice(0, -1)}%`) : q.where('action', '=', action);
     if (target) q = q.where('target', '=', target);
     if (since) q = q.where('at', '>=', new Date(clock.now().getTime() - parseDuration(since) * 1000).toISOString());
     if (after) {

@@ -1,17 +1,24 @@
 import type { Api } from './api.js';
+import type { AskView } from './ask-view.js';
+import type { ConnectActions, ConnectView } from './connect-view.js';
+import type { AuditView } from './audit-view.js';
 import type { AskText } from './dialog.js';
 import type { Dom } from './dom.js';
 import type { Filters, HistoryView } from './history-view.js';
-import type { NowActions, NowView } from './now-view.js';
-import type { AuditEvent, GrantView, Me, NowGrant, RequestRow, SessionView, VerifyResult } from './types.js';
+import type { EndNotice, NowActions, NowView } from './now-view.js';
+import type { ReviewActions, ReviewView } from './review-view.js';
+import type { AuditEvent, GrantPage, GrantView, Me, NowData, NowGrant, Requestable, RequestsData, SessionView, VerifyResult } from './types.js';
 
-interface NowData {
-  now: string;
-  grants: NowGrant[];
-  waiting: number;
+type Route = { view: 'now' | 'ask' | 'requests' | 'history' | 'audit' } | { view: 'session' | 'grant'; id: string };
+
+export interface Views {
+  now: NowView;
+  history: HistoryView;
+  ask: AskView;
+  review: ReviewView;
+  connect: ConnectView;
+  audit: AuditView;
 }
-
-type Route = { view: 'now' | 'requests' | 'history' | 'audit' } | { view: 'session'; id: string };
 
 /**
  * The dashboard's controller (browser-side; see dom.ts): sign-in, hash
@@ -20,8 +27,9 @@ type Route = { view: 'now' | 'requests' | 'history' | 'audit' } | { view: 'sessi
  * uses; the stream only says "changed since seq N", so a missed or repeated
  * event can never leave the page showing something the API would not.
  */
-export function appMain(dom: Dom, api: Api, askText: AskText, nowView: NowView, historyView: HistoryView): void {
+export function appMain(dom: Dom, api: Api, askText: AskText, views: Views): void {
   const { h } = dom;
+  const { now: nowView, history: historyView, ask: askView, review: reviewView, connect: connectView } = views;
   const root = document.getElementById('app') as HTMLElement;
   const sinceMs: Record<string, number> = { '1h': 3600e3, '24h': 86400e3, '7d': 7 * 86400e3, '30d': 30 * 86400e3 };
   let me: Me | null = null;
@@ -38,12 +46,23 @@ export function appMain(dom: Dom, api: Api, askText: AskText, nowView: NowView, 
   const badge = h('span', { class: 'badge', 'aria-label': 'requests waiting for your review' }, '');
   const nav = h('nav', { 'aria-label': 'Views' });
   const serverNow = () => Date.now() + skewMs;
+  /** Grants whose Connect panel is open, and the secrets issued in this page (memory only, never stored). */
+  const connectOpen = new Set<string>();
+  const secrets = new Map<string, string>();
+  /** Review comments being typed, by request id: a live refresh re-renders the cards but keeps the words. */
+  const comments = new Map<string, string>();
+  /** The grants the Now view showed last, to say who ended one that disappears, and the notices saying so. */
+  let shownGrants = new Map<string, NowGrant>();
+  let notices: EndNotice[] = [];
+  /** The request this page sent last: the Ask view follows it live. */
+  let lastAsked: string | null = null;
+  let lastRequestsJson = '';
 
   let toastTimer: ReturnType<typeof setTimeout> | undefined;
   function say(text: string, isError = false): void {
     clearTimeout(toastTimer);
     toastTimer = setTimeout(() => (toast.textContent = ''), isError ? 8000 : 4000);
-    toast.textContent = text;
+    toast.textContent = dom.visible(text);
     toast.classList.toggle('error', isError);
     toast.setAttribute('role', isError ? 'alert' : 'status');
   }
@@ -61,7 +80,8 @@ export function appMain(dom: Dom, api: Api, askText: AskText, nowView: NowView, 
   function parseRoute(): Route {
     const hash = location.hash.replace(/^#/, '');
     if (hash.startsWith('session/')) return { view: 'session', id: decodeURIComponent(hash.slice(8)) };
-    return { view: hash === 'requests' || hash === 'history' || hash === 'audit' ? hash : 'now' };
+    if (hash.startsWith('grant/')) return { view: 'grant', id: decodeURIComponent(hash.slice(6)) };
+    return { view: hash === 'ask' || hash === 'requests' || hash === 'history' || hash === 'audit' ? hash : 'now' };
   }
 
   async function run(label: string, fn: () => Promise<unknown>): Promise<void> {
@@ -74,31 +94,111 @@ export function appMain(dom: Dom, api: Api, askText: AskText, nowView: NowView, 
     scheduleRefresh();
   }
 
+  const grantPath = (g: { id: string }, what: string) => `/api/grants/${encodeURIComponent(g.id)}/${what}`;
+  const requestPath = (r: { id: string }, what: string) => `/api/requests/${encodeURIComponent(r.id)}/${what}`;
+
   const actions: NowActions = {
-    release: (g) => void run(`Released ${g.role} on ${g.resource}.`, () => api.call('POST', `/api/grants/${encodeURIComponent(g.id)}/release`, {})),
+    release: (g) => void run(`Released ${g.role} on ${g.resource}.`, () => api.call('POST', grantPath(g, 'release'), {})),
     async revoke(g) {
       const reason = await askText({ title: `Revoke ${g.user}'s ${g.role} on ${g.resource}`, label: 'Reason (the grantee sees it)', confirm: 'Revoke', required: true, danger: true });
-      if (reason !== null) await run(`Revoked ${g.user}'s ${g.role} on ${g.resource}.`, () => api.call('POST', `/api/grants/${encodeURIComponent(g.id)}/revoke`, { reason }));
+      if (reason !== null) await run(`Revoked ${g.user}'s ${g.role} on ${g.resource}.`, () => api.call('POST', grantPath(g, 'revoke'), { reason }));
     },
-    approve: (r) => void run(`Approved ${r.user}'s request.`, () => api.call('POST', `/api/requests/${encodeURIComponent(r.id)}/approve`, {})),
-    async deny(r) {
-      const comment = await askText({ title: `Deny ${r.user}'s request for ${r.role} on ${r.resource}`, label: 'Comment (the requester sees it)', confirm: 'Deny', required: true, danger: true });
-      if (comment !== null) await run(`Denied ${r.user}'s request.`, () => api.call('POST', `/api/requests/${encodeURIComponent(r.id)}/deny`, { comment }));
+    toggleConnect(g) {
+      if (connectOpen.has(g.id)) connectOpen.delete(g.id);
+      else connectOpen.add(g.id);
+      void loadResults();
     },
-    cancel: (r) => void run('Request cancelled.', () => api.call('POST', `/api/requests/${encodeURIComponent(r.id)}/cancel`, {})),
   };
+
+  const connectActions: ConnectActions = {
+    issueSecret: (g) =>
+      void run('A new grant secret was issued; it is shown once.', async () => {
+        const { secret } = await api.call<{ secret: string }>('POST', grantPath(g, 'credentials'), {});
+        secrets.set(g.id, secret);
+      }),
+    copy(text) {
+      navigator.clipboard?.writeText(text).then(() => say('Copied.'), () => say('Select the text and copy it.', true));
+    },
+  };
+
+  const reviewActions: ReviewActions = {
+    approve: (r, comment) =>
+      void run(`Approved ${r.user}'s request.`, async () => {
+        await api.call('POST', requestPath(r, 'approve'), comment ? { comment } : {});
+        comments.delete(r.id);
+      }),
+    deny: (r, comment) =>
+      void run(`Denied ${r.user}'s request.`, async () => {
+        await api.call('POST', requestPath(r, 'deny'), { comment });
+        comments.delete(r.id);
+      }),
+    cancel: (r) => void run('Request cancelled.', () => api.call('POST', requestPath(r, 'cancel'), {})),
+  };
+
+  /** A grant the Now view showed is gone: say who ended it and why, instead of letting the row just vanish. */
+  async function noticeEnded(g: NowGrant): Promise<void> {
+    let text = `${g.user}'s ${g.role} on ${g.resource} ended.`;
+    try {
+      const ended = await api.call<GrantView>('GET', `/api/grants/${encodeURIComponent(g.id)}`);
+      const why = ended.end_reason ? `: ${ended.end_reason}` : '';
+      text =
+        ended.state === 'revoked'
+          ? `${g.user}'s ${g.role} on ${g.resource} was revoked by ${ended.ended_by ?? 'someone'}${why}.`
+          : ended.state === 'released'
+            ? `${g.user} released ${g.role} on ${g.resource}.`
+            : ended.state === 'expired'
+              ? `${g.user}'s ${g.role} on ${g.resource} expired at ${dom.clock(ended.expires_at)}.`
+              : text;
+    } catch {
+      // The notice still says the grant ended; who and why are a bonus.
+    }
+    notices = [{ id: g.id, text }, ...notices.filter((n) => n.id !== g.id)].slice(0, 5);
+  }
 
   async function loadNow(): Promise<Node> {
     const data = await api.call<NowData>('GET', '/api/dashboard/now');
     skewMs = new Date(data.now).getTime() - Date.now();
     setWaiting(data.waiting);
-    return nowView.renderNow(data.grants, data.waiting, serverNow(), actions);
+    const current = new Map(data.grants.map((g) => [g.id, g]));
+    for (const [id, g] of shownGrants) if (!current.has(id)) await noticeEnded(g);
+    shownGrants = current;
+    const connectFor = (g: NowGrant) => (connectOpen.has(g.id) && g.user === me!.user ? connectView.connectPanel(g, data.kinds[g.resource] ?? null, data.gateways[data.kinds[g.resource] ?? ''], secrets.get(g.id) ?? null, connectActions) : null);
+    const dismiss = (id: string) => {
+      notices = notices.filter((n) => n.id !== id);
+      void loadResults();
+    };
+    return nowView.renderNow(data, me!.user, serverNow(), actions, notices, dismiss, connectFor);
   }
 
-  async function loadRequests(): Promise<Node> {
-    const requests = await api.call<RequestRow[]>('GET', '/api/requests');
-    setWaiting(requests.filter((r) => r.can_review).length);
-    return nowView.renderRequests(requests, me!, serverNow(), actions);
+  /** Null when nothing changed: a reviewer's half-typed comment and focus stay exactly where they are. */
+  async function loadRequests(): Promise<Node | null> {
+    const data = await api.call<RequestsData>('GET', '/api/dashboard/requests');
+    setWaiting(data.to_review.length);
+    const json = JSON.stringify(data);
+    if (json === lastRequestsJson && results.childElementCount) return null;
+    lastRequestsJson = json;
+    return reviewView.renderRequests(data, me!, serverNow(), reviewActions, comments);
+  }
+
+  async function loadAsk(): Promise<Node> {
+    const data = await api.call<RequestsData>('GET', '/api/dashboard/requests');
+    setWaiting(data.to_review.length);
+    // The request sent from this page, else (after a reload) the latest one still waiting.
+    const followed = data.mine.find((r) => r.id === lastAsked) ?? data.mine.find((r) => r.state === 'pending') ?? null;
+    const others = data.mine.filter((r) => r !== followed).slice(0, 5);
+    return h(
+      'div',
+      {},
+      followed ? askView.progress(followed, serverNow(), reviewActions.cancel) : null,
+      h('h2', {}, 'Your recent requests'),
+      others.length
+        ? h('ul', { class: 'recent-requests' }, others.map((r) => h('li', { 'data-request-id': r.id }, h('span', { class: `role role-${r.role}` }, r.role), ` ${r.resource} for ${r.duration}: `, askView.progressText(r))))
+        : h('p', { class: 'empty' }, 'None yet.'),
+    );
+  }
+
+  async function loadGrant(id: string): Promise<Node> {
+    return historyView.renderGrant(await api.call<GrantPage>('GET', `/api/dashboard/grants/${encodeURIComponent(id)}`), serverNow());
   }
 
   const after = (iso: string | null, since: string) => !sinceMs[since] || (iso !== null && new Date(iso).getTime() >= serverNow() - sinceMs[since]!);
@@ -118,26 +218,57 @@ export function appMain(dom: Dom, api: Api, askText: AskText, nowView: NowView, 
     );
   }
 
-  async function loadAudit(): Promise<Node> {
+  const auditQuery = (limit: string) => {
     const f = auditFilters;
-    const events = await api.call<AuditEvent[]>('GET', `/api/audit${api.q({ user: f.user, resource: f.resource, action: f.action, since: f.since, limit: '300' })}`);
-    return historyView.auditTable(events);
+    return `/api/audit${api.q({ user: f.user, resource: f.resource, action: f.action, since: f.since, limit })}`;
+  };
+  /** Audit rows the viewer opened stay open across live refreshes. */
+  const expanded = new Set<number>();
+
+  async function loadAudit(): Promise<Node> {
+    return views.audit.auditTable(await api.call<AuditEvent[]>('GET', auditQuery('300')), expanded);
+  }
+
+  /** The filtered trail as a file: what the viewer may see, up to 10,000 events. */
+  async function exportAudit(format: 'json' | 'csv'): Promise<void> {
+    const events = await api.call<AuditEvent[]>('GET', auditQuery('10000'));
+    const body = format === 'json' ? JSON.stringify(events, null, 2) : views.audit.auditCsv(events);
+    const link = h('a', { href: URL.createObjectURL(new Blob([body], { type: format === 'json' ? 'application/json' : 'text/csv' })), download: `airlock-audit.${format}` }) as HTMLAnchorElement;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
   }
 
   async function loadSession(id: string): Promise<Node> {
     const data = await api.call<{ session: SessionView; events: AuditEvent[] }>('GET', `/api/sessions/${encodeURIComponent(id)}`);
-    return historyView.renderSession(data.session, data.events);
+    const grant = await api.call<GrantView>('GET', `/api/grants/${encodeURIComponent(data.session.grant_id)}`).catch(() => null);
+    return historyView.renderSession(data.session, data.events, grant);
   }
 
   /** The area live updates replace; filter forms and the verify badge stay put around it. */
   let results: HTMLElement = h('div');
 
+  /** A live refresh must not throw the keyboard user back to the top: focus returns to the element with the same id. */
+  function replaceKeepingFocus(area: HTMLElement, node: Node): void {
+    const active = document.activeElement as HTMLElement | null;
+    const id = active && area.contains(active) ? active.id : '';
+    area.replaceChildren(node);
+    if (id) document.getElementById(id)?.focus();
+  }
+
   async function loadResults(): Promise<void> {
     const r = route;
     try {
       const node =
-        r.view === 'session' ? await loadSession(r.id) : r.view === 'requests' ? await loadRequests() : r.view === 'history' ? await loadHistory() : r.view === 'audit' ? await loadAudit() : await loadNow();
-      if (r === route) results.replaceChildren(node);
+        r.view === 'session' ? await loadSession(r.id)
+        : r.view === 'grant' ? await loadGrant(r.id)
+        : r.view === 'requests' ? await loadRequests()
+        : r.view === 'ask' ? await loadAsk()
+        : r.view === 'history' ? await loadHistory()
+        : r.view === 'audit' ? await loadAudit()
+        : await loadNow();
+      if (r === route && node) replaceKeepingFocus(results, node);
     } catch (e) {
       if (api.isFailure(e) && e.status === 401) return signedOut();
       if (r === route) results.replaceChildren(h('p', { class: 'form-error', role: 'alert' }, api.isFailure(e) ? e.message : String(e)));
@@ -160,12 +291,28 @@ export function appMain(dom: Dom, api: Api, askText: AskText, nowView: NowView, 
   function show(): void {
     route = parseRoute();
     for (const a of Array.from(nav.querySelectorAll('a'))) {
-      const current = a.getAttribute('href') === `#${route.view}` || (route.view === 'session' && a.getAttribute('href') === '#history');
+      const current = a.getAttribute('href') === `#${route.view}` || ((route.view === 'session' || route.view === 'grant') && a.getAttribute('href') === '#history');
       if (current) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
     }
     results = h('div', { class: 'results', 'aria-busy': 'false' });
-    if (route.view === 'history') {
+    lastRequestsJson = '';
+    if (route.view === 'ask') {
+      const formHolder = h('div', { class: 'ask-holder' }, h('p', { class: 'muted' }, 'Loading what you may ask for…'));
+      content.replaceChildren(formHolder, results);
+      api.call<Requestable[]>('GET', '/api/resources').then(
+        (rows) =>
+          formHolder.replaceChildren(
+            askView.askForm(rows, async (a) => {
+              const o = await api.call<{ request: { id: string; state: string }; grant: unknown }>('POST', '/api/requests', { ...a, reason: a.reason || null, ticket: a.ticket || null });
+              lastAsked = o.request.id;
+              say(o.grant ? 'Access granted.' : 'Request sent; it waits for a reviewer.');
+              void loadResults();
+            }),
+          ),
+        (e: unknown) => formHolder.replaceChildren(h('p', { class: 'form-error', role: 'alert' }, api.isFailure(e) ? e.message : String(e))),
+      );
+    } else if (route.view === 'history') {
       content.replaceChildren(
         h('h1', {}, 'History'),
         historyView.filterForm('history', historyFilters, (f) => {
@@ -178,10 +325,17 @@ export function appMain(dom: Dom, api: Api, askText: AskText, nowView: NowView, 
       content.replaceChildren(
         h('h1', {}, 'Audit log'),
         verifyHolder,
+        views.audit.actionList(),
         historyView.filterForm('audit', auditFilters, (f) => {
           auditFilters = f;
           void loadResults();
         }),
+        h(
+          'div',
+          { class: 'export' },
+          h('button', { type: 'button', class: 'secondary', onclick: () => void exportAudit('json').catch((e: unknown) => say(api.isFailure(e) ? e.message : String(e), true)) }, 'Export JSON'),
+          h('button', { type: 'button', class: 'secondary', onclick: () => void exportAudit('csv').catch((e: unknown) => say(api.isFailure(e) ? e.message : String(e), true)) }, 'Export CSV'),
+        ),
         results,
       );
       void checkChain();
@@ -277,6 +431,7 @@ export function appMain(dom: Dom, api: Api, askText: AskText, nowView: NowView, 
     me = who;
     nav.replaceChildren(
       h('a', { href: '#now' }, 'Now'),
+      h('a', { href: '#ask' }, 'Ask'),
       h('a', { href: '#requests' }, 'Requests', badge),
       h('a', { href: '#history' }, 'History'),
       h('a', { href: '#audit' }, 'Audit'),

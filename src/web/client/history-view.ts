@@ -1,5 +1,5 @@
 import type { Dom } from './dom.js';
-import type { AuditEvent, GrantView, SessionView, VerifyResult } from './types.js';
+import type { AuditEvent, GrantPage, GrantView, RequestView, SessionView, VerifyResult } from './types.js';
 
 export interface Filters {
   user: string;
@@ -42,7 +42,7 @@ export function historyViewModule(dom: Dom) {
       field('f-resource', 'Resource', h('input', { id: 'f-resource', name: 'f-resource', value: f.resource, autocomplete: 'off', spellcheck: 'false' })),
       kind === 'history'
         ? field('f-state', 'State', select('f-state', f.state, [['', 'any'], ['active', 'active'], ['expired', 'expired'], ['released', 'released'], ['revoked', 'revoked']]))
-        : field('f-action', 'Action', h('input', { id: 'f-action', name: 'f-action', value: f.action, placeholder: 'grant.* or statement.refused', autocomplete: 'off' })),
+        : field('f-action', 'Action', h('input', { id: 'f-action', name: 'f-action', value: f.action, placeholder: 'grant.* or statement.refused', autocomplete: 'off', list: 'audit-actions' })),
       field('f-since', 'Time', select('f-since', f.since, SINCE_CHOICES)),
       h('button', { type: 'submit', class: 'primary' }, 'Apply'),
     ) as HTMLFormElement;
@@ -66,13 +66,13 @@ export function historyViewModule(dom: Dom) {
           h(
             'tr',
             { 'data-grant-id': g.id },
-            h('td', {}, g.user),
-            h('td', {}, g.resource, h('span', { class: `role role-${g.role}` }, g.role)),
-            h('td', { class: 'why' }, [g.ticket, g.reason].filter(Boolean).join(' ') || '—'),
-            h('td', {}, h('span', { class: `state state-${g.state}` }, g.state)),
-            h('td', {}, dom.time(g.starts_at)),
-            h('td', {}, dom.time(g.ended_at ?? (g.state === 'active' ? null : g.expires_at))),
-            h('td', {}, g.ended_by ? `${g.ended_by}${g.end_reason ? `: ${g.end_reason}` : ''}` : '—'),
+            h('td', { 'data-label': 'User' }, g.user),
+            h('td', { 'data-label': 'Resource' }, h('a', { href: `#grant/${encodeURIComponent(g.id)}` }, g.resource), h('span', { class: `role role-${g.role}` }, g.role)),
+            h('td', { class: 'why', 'data-label': 'Why' }, [g.ticket, g.reason].filter(Boolean).join(' ') || '—'),
+            h('td', { 'data-label': 'State' }, h('span', { class: `state state-${g.state}` }, g.state)),
+            h('td', { 'data-label': 'Started' }, dom.time(g.starts_at)),
+            h('td', { 'data-label': 'Ended' }, dom.time(g.ended_at ?? (g.state === 'active' ? null : g.expires_at))),
+            h('td', { 'data-label': 'Ended by' }, g.ended_by ? `${g.ended_by}${g.end_reason ? `: ${g.end_reason}` : ''}` : '—'),
           ),
         ),
       ),
@@ -84,7 +84,7 @@ export function historyViewModule(dom: Dom) {
     return h(
       'table',
       { class: 'grid', 'aria-label': 'sessions' },
-      h('thead', {}, h('tr', {}, ['Session', 'User', 'Resource · role', 'Client', 'Started', 'Ended', 'Statements'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {}, ['Session', 'User', 'Resource · role', 'Client', 'Started', 'Ended', 'Statements', 'Grant'].map((t) => h('th', { scope: 'col' }, t)))),
       h(
         'tbody',
         {},
@@ -92,13 +92,14 @@ export function historyViewModule(dom: Dom) {
           h(
             'tr',
             {},
-            h('td', {}, h('a', { href: `#session/${encodeURIComponent(s.id)}`, class: 'mono' }, s.id)),
-            h('td', {}, s.user),
-            h('td', {}, s.resource, h('span', { class: `role role-${s.role}` }, s.role)),
-            h('td', {}, h('span', { class: 'mono' }, s.client_address), s.application_name ? ` ${s.application_name}` : ''),
-            h('td', {}, dom.time(s.started_at)),
-            h('td', {}, s.ended_at ? [dom.time(s.ended_at), ` (${s.end_reason ?? ''})`] : h('span', { class: 'state state-active' }, 'live')),
-            h('td', { class: 'num' }, String(s.statements), s.refused ? h('span', { class: 'refused' }, ` (${s.refused} refused)`) : null),
+            h('td', { 'data-label': 'Session' }, h('a', { href: `#session/${encodeURIComponent(s.id)}`, class: 'mono' }, s.id)),
+            h('td', { 'data-label': 'User' }, s.user),
+            h('td', { 'data-label': 'Resource' }, s.resource, h('span', { class: `role role-${s.role}` }, s.role)),
+            h('td', { 'data-label': 'Client' }, h('span', { class: 'mono' }, s.client_address), s.application_name ? ` ${s.application_name}` : ''),
+            h('td', { 'data-label': 'Started' }, dom.time(s.started_at)),
+            h('td', { 'data-label': 'Ended' }, s.ended_at ? [dom.time(s.ended_at), ` (${s.end_reason ?? ''})`] : h('span', { class: 'state state-active' }, 'live')),
+            h('td', { class: 'num', 'data-label': 'Statements' }, String(s.statements), s.refused ? h('span', { class: 'refused' }, ` (${s.refused} refused)`) : null),
+            h('td', { 'data-label': 'Grant' }, h('a', { href: `#grant/${encodeURIComponent(s.grant_id)}`, class: 'mono' }, s.grant_id)),
           ),
         ),
       ),
@@ -111,39 +112,34 @@ export function historyViewModule(dom: Dom) {
     return h('p', { class: 'verify bad', role: 'alert' }, `✗ Audit chain broken at event ${v.firstBadSeq}: ${v.problem}`);
   }
 
-  function detailsText(e: AuditEvent): string {
-    return Object.entries(e.details)
-      .filter(([, v]) => v !== null && v !== undefined && v !== '')
-      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-      .join(' ');
-  }
+  const fact = (label: string, ...value: Parameters<typeof h>[2][]) => [h('dt', {}, label), h('dd', {}, ...value)];
 
-  function auditTable(events: readonly AuditEvent[]) {
-    if (!events.length) return h('p', { class: 'empty' }, 'No audit events match.');
+  /** What one statement (or HTTP request) did: outcome, rows or status, duration; refusals with their reason. */
+  function statementLine(e: AuditEvent) {
+    const d = e.details;
+    const refused = e.action === 'statement.refused' || d.outcome === 'refused';
+    const outcome = String(d.outcome ?? (refused ? 'refused' : 'ok'));
+    const result = typeof d.status === 'number' ? `HTTP ${d.status}` : typeof d.rows === 'number' ? `${d.rows} row${d.rows === 1 ? '' : 's'}` : typeof d.command_tag === 'string' ? d.command_tag : '';
+    const text = typeof d.text === 'string' ? d.text : typeof d.method === 'string' ? `${d.method} ${String(d.path ?? '')}` : '(statement text not recorded)';
     return h(
-      'table',
-      { class: 'grid audit', 'aria-label': 'audit events' },
-      h('thead', {}, h('tr', {}, ['#', 'Time', 'Actor', 'Action', 'Target', 'Details'].map((t) => h('th', { scope: 'col' }, t)))),
+      'li',
+      { class: refused ? 'refused-row' : `outcome-row-${outcome}`, 'data-seq': e.seq },
       h(
-        'tbody',
-        {},
-        events.map((e) =>
-          h(
-            'tr',
-            { 'data-seq': e.seq },
-            h('td', { class: 'num' }, String(e.seq)),
-            h('td', {}, dom.time(e.at)),
-            h('td', {}, e.actor),
-            h('td', {}, h('span', { class: `action action-${e.action.split('.')[0]}` }, e.action)),
-            h('td', { class: 'mono' }, e.target),
-            h('td', { class: 'details' }, detailsText(e)),
-          ),
-        ),
+        'div',
+        { class: 'stmt-meta' },
+        dom.time(e.at),
+        ' ',
+        h('span', { class: `outcome outcome-${outcome}` }, refused ? 'REFUSED' : outcome),
+        result ? h('span', { class: 'result' }, ` · ${result}`) : null,
+        typeof d.duration_ms === 'number' ? h('span', { class: 'duration' }, ` · ${d.duration_ms} ms`) : null,
+        typeof d.sqlstate === 'string' && d.sqlstate ? ` · SQLSTATE ${d.sqlstate}` : '',
+        d.reason ? h('span', { class: 'refusal-reason' }, ` — ${String(d.reason)}`) : null,
       ),
+      h('pre', { class: 'sql' }, text),
     );
   }
 
-  function renderSession(s: SessionView, events: readonly AuditEvent[]) {
+  function renderSession(s: SessionView, events: readonly AuditEvent[], grant: GrantView | null) {
     const statements = events.filter((e) => e.action === 'statement' || e.action === 'statement.refused');
     return h(
       'section',
@@ -153,38 +149,59 @@ export function historyViewModule(dom: Dom) {
       h(
         'dl',
         { class: 'facts' },
-        h('dt', {}, 'User'),
-        h('dd', {}, s.user),
-        h('dt', {}, 'Resource · role'),
-        h('dd', {}, `${s.resource} · ${s.role}`),
-        h('dt', {}, 'Client'),
-        h('dd', {}, `${s.client_address}${s.application_name ? ` (${s.application_name})` : ''}`),
-        h('dt', {}, 'Started'),
-        h('dd', {}, dom.time(s.started_at)),
-        h('dt', {}, 'Ended'),
-        h('dd', {}, s.ended_at ? [dom.time(s.ended_at), ` — ${s.end_reason ?? ''}`] : 'still open'),
-        h('dt', {}, 'Statements'),
-        h('dd', {}, `${s.statements} (${s.refused} refused)`),
+        ...fact('User', s.user),
+        ...fact('Resource · role', `${s.resource} · ${s.role}`),
+        ...fact('Grant', h('a', { href: `#grant/${encodeURIComponent(s.grant_id)}`, class: 'mono' }, s.grant_id), grant ? [' — ', grant.ticket ? `${grant.ticket} ` : '', grant.reason ?? 'no reason given'] : ''),
+        ...fact('Client', `${s.client_address}${s.application_name ? ` (${s.application_name})` : ''}`),
+        ...fact('Started', dom.time(s.started_at)),
+        ...fact('Ended', s.ended_at ? [dom.time(s.ended_at), ` — ${s.end_reason ?? ''}`] : 'still open'),
+        ...fact('Statements', `${s.statements} (${s.refused} refused)`),
       ),
-      h('h2', {}, 'Statements in order'),
-      statements.length
-        ? h(
-            'ol',
-            { class: 'statements' },
-            statements.map((e) =>
-              h(
-                'li',
-                { class: e.action === 'statement.refused' ? 'refused-row' : '', 'data-seq': e.seq },
-                h('div', { class: 'stmt-meta' }, dom.time(e.at), ' ', h('span', { class: `outcome outcome-${String(e.details.outcome ?? '')}` }, String(e.details.outcome ?? e.action)), e.details.command_tag ? ` ${String(e.details.command_tag)}` : '', e.details.reason ? ` — ${String(e.details.reason)}` : ''),
-                h('pre', { class: 'sql' }, typeof e.details.text === 'string' ? e.details.text : '(statement text not recorded)'),
-              ),
-            ),
-          )
-        : h('p', { class: 'empty' }, 'No statements recorded.'),
+      h('h2', {}, 'Timeline'),
+      statements.length ? h('ol', { class: 'statements' }, statements.map(statementLine)) : h('p', { class: 'empty' }, 'No statements recorded.'),
     );
   }
 
-  return { filterForm, grantsTable, sessionsTable, verifyBadge, auditTable, renderSession };
+  function reviewLines(r: RequestView) {
+    return r.reviews.length
+      ? h('ul', { class: 'reviews' }, r.reviews.map((v) => h('li', {}, h('strong', {}, v.reviewer), ` ${v.decision === 'approve' ? 'approved' : 'denied'} `, dom.time(v.at), v.comment ? `: ${v.comment}` : '')))
+      : h('p', { class: 'muted' }, 'No reviews: the policy granted it at once.');
+  }
+
+  /** A grant's whole story: the request, its reviews, each extension, its sessions, and its end. */
+  function renderGrant(p: GrantPage, nowMs: number) {
+    const g = p.grant;
+    return h(
+      'section',
+      { 'aria-labelledby': 'grant-title' },
+      h('p', {}, h('a', { href: '#history' }, '← History')),
+      h('h1', { id: 'grant-title' }, `${g.user}'s `, h('span', { class: `role role-${g.role}` }, g.role), ` on ${g.resource}`),
+      h(
+        'dl',
+        { class: 'facts' },
+        ...fact('Grant', h('span', { class: 'mono' }, g.id)),
+        ...fact('State', h('span', { class: `state state-${g.state}` }, g.state)),
+        ...fact('Why', g.ticket ? `${g.ticket} ` : '', g.reason ?? 'no reason given'),
+        ...fact('Policy', g.policy),
+        ...fact('Approved by', g.approved_by.length ? g.approved_by.join(', ') : 'nobody needed'),
+        ...fact('Started', dom.endsAt(g.starts_at)),
+        ...fact(g.state === 'active' ? 'Ends' : 'Was to end', dom.endsAt(g.expires_at), g.state === 'active' ? [' · ', dom.remaining(g.expires_at ?? '', nowMs), ' left'] : ''),
+        ...(g.state !== 'active' ? fact('End', dom.endsAt(g.ended_at), ` — ${g.state}${g.ended_by ? ` by ${g.ended_by}` : ''}${g.end_reason ? `: ${g.end_reason}` : ''}`) : []),
+      ),
+      h('h2', {}, 'Request'),
+      p.request
+        ? h('div', { class: 'grant-request' }, h('p', {}, `Asked `, dom.time(p.request.created_at), ` for ${p.request.duration}`, p.request.reason ? `: ${p.request.reason}` : ''), reviewLines(p.request))
+        : h('p', { class: 'muted' }, p.details_hidden ? 'The request and its reviews are visible to the requester, its reviewers and admins.' : 'Not found.'),
+      h('h2', {}, 'Extensions'),
+      p.extensions.length
+        ? h('ul', { class: 'extensions' }, p.extensions.map((x) => h('li', {}, `${x.duration} more, asked `, dom.time(x.created_at), `: ${x.state}`, x.reason ? ` — ${x.reason}` : '', x.reviews.length ? ` (${x.reviews.map((v) => `${v.reviewer} ${v.decision}d`).join(', ')})` : '')))
+        : h('p', { class: 'muted' }, 'None.'),
+      h('h2', {}, 'Sessions'),
+      sessionsTable(g.sessions),
+    );
+  }
+
+  return { filterForm, grantsTable, sessionsTable, verifyBadge, renderSession, renderGrant };
 }
 
 export type HistoryView = ReturnType<typeof historyViewModule>;
