@@ -7,17 +7,17 @@ import type { IncomingMessage } from 'node:http';
  * cookies and its scripts stay separate from every other resource's and from
  * the dashboard's. The grant is proved with Basic auth (user = the Airlock
  * user, password = the grant secret) by scripts and `airlock connect`, or
- * with the host-only cookie the gateway's sign-in page sets for a browser.
+ * with the host-only cookie the gateway's sign-in page sets for a browser,
+ * which carries an opaque pass bound to the grant, never the secret.
  */
 
-/** The browser's grant cookie: host-only, HttpOnly, so one resource's pages never see another's. */
+/** The browser's grant cookie (its pass): host-only, HttpOnly, so one resource's pages never see another's. */
 export const GRANT_COOKIE = 'airlock_grant';
 
-export interface PresentedGrant {
-  readonly user: string;
-  readonly secret: string;
-  readonly via: 'basic' | 'cookie';
-}
+export type PresentedGrant =
+  | { readonly via: 'basic'; readonly user: string; readonly secret: string }
+  /** The browser's pass (browser-passes.ts): opaque, never the grant secret. */
+  | { readonly via: 'cookie'; readonly pass: string };
 
 /** The resource a Host header names under `publicHost`, or null when it names none. */
 export function resourceFromHost(host: string | undefined, publicHost: string): string | null {
@@ -30,26 +30,23 @@ export function resourceFromHost(host: string | undefined, publicHost: string): 
 }
 
 /**
- * The grant a request presents: the sign-in cookie when there is one (a
- * browser, whose upstream UI may set its own Authorization header, e.g.
+ * The grant a request presents: the sign-in cookie's pass when there is one
+ * (a browser, whose upstream UI may set its own Authorization header, e.g.
  * RabbitMQ's login form), else Basic auth (scripts, `airlock connect`).
  */
 export function presentedGrant(req: IncomingMessage): PresentedGrant | null {
-  const cookie = cookieValue(req.headers.cookie, GRANT_COOKIE);
-  const fromCookie = cookie ? userSecret(Buffer.from(cookie, 'base64url').toString('utf8'), 'cookie') : null;
-  if (fromCookie) return fromCookie;
+  const pass = cookieValue(req.headers.cookie, GRANT_COOKIE);
+  if (pass) return { via: 'cookie', pass };
   const auth = req.headers.authorization;
-  if (auth && /^basic /i.test(auth)) return userSecret(Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8'), 'basic');
-  return null;
-}
-
-function userSecret(decoded: string, via: PresentedGrant['via']): PresentedGrant | null {
+  if (!auth || !/^basic /i.test(auth)) return null;
+  const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  return colon > 0 ? { user: decoded.slice(0, colon), secret: decoded.slice(colon + 1), via } : null;
+  return colon > 0 ? { via: 'basic', user: decoded.slice(0, colon), secret: decoded.slice(colon + 1) } : null;
 }
 
-export function grantCookieValue(user: string, secret: string): string {
-  return Buffer.from(`${user}:${secret}`).toString('base64url');
+/** What a connection signed in with, to hold its later requests to the same grant: the pass, or user and secret. */
+export function presentedKey(p: PresentedGrant): string {
+  return p.via === 'cookie' ? `cookie\n${p.pass}` : `basic\n${p.user}\n${p.secret}`;
 }
 
 function cookieValue(header: string | undefined, name: string): string | null {

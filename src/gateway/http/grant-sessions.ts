@@ -3,11 +3,12 @@ import type { Duplex } from 'node:stream';
 import type { AuthThrottle } from '../../core/auth-throttle.js';
 import type { Clock } from '../../core/clock.js';
 import { constantTimeEqual, sha256, verifySecret } from '../../core/secret.js';
+import { BrowserPasses } from './browser-passes.js';
 import { GatewayError } from '../kernel/errors.js';
 import type { GatewaySession, Intent } from '../kernel/gateway-session.js';
 import type { GatewayKernel } from '../kernel/kernel.js';
-import type { ControlPlanePort, GatewayGrant } from '../kernel/port.js';
-import { presentedGrant, resourceFromHost, type PresentedGrant } from './grant-credentials.js';
+import type { ControlPlanePort, GatewayGrant, SessionEndReason } from '../kernel/port.js';
+import { presentedGrant, presentedKey, resourceFromHost, type PresentedGrant } from './grant-credentials.js';
 import { HttpSession } from './http-session.js';
 import type { AccessRefused, HttpAccess } from './listener.js';
 import type { HttpRequestIntent, HttpRequestLog, HttpRequestOutcome } from './request-record.js';
@@ -33,9 +34,9 @@ export interface GrantSessionsOptions {
 type Refusal = AccessRefused['refused'];
 
 interface Bound {
-  readonly user: string;
   readonly resource: string;
-  readonly secretHash: Buffer;
+  /** presentedKey() of what the connection signed in with. */
+  readonly key: Buffer;
   readonly access: HttpAccess;
 }
 
@@ -43,6 +44,10 @@ export interface GrantSessions {
   authorize(req: IncomingMessage): Promise<HttpAccess | AccessRefused>;
   /** Checks a user and secret against the resource's active grants (the sign-in page); null when none matches. */
   verify(user: string, secret: string, resource: string, clientAddress: string): Promise<GatewayGrant | Refusal>;
+  /** The sign-in page: the secret checked, a browser pass for the grant (the cookie's value), or why not. */
+  signInBrowser(user: string, secret: string, resource: string, clientAddress: string): Promise<{ pass: string; grant: GatewayGrant } | Refusal>;
+  /** Sign-out: the pass opens nothing any more. */
+  signOutBrowser(pass: string): void;
 }
 
 const refused = (status: number, code: Refusal['code'], message: string, headers?: Record<string, string>): AccessRefused => ({
@@ -51,6 +56,7 @@ const refused = (status: number, code: Refusal['code'], message: string, headers
 
 export function grantSessions(opts: GrantSessionsOptions): GrantSessions {
   const { port, kernel, clock, publicHost, throttle } = opts;
+  const passes = new BrowserPasses(() => clock.now());
   const bound = new WeakMap<Duplex, Promise<Bound | AccessRefused>>();
   // PBKDF2 once per grant and secret, not once per connection: keyed by a hash, never the secret itself.
   const verified = new Map<string, true>();
@@ -59,15 +65,16 @@ export function grantSessions(opts: GrantSessionsOptions): GrantSessions {
     `airlock: no active grant for ${user} on ${resource}, or the secret is wrong; run \`airlock request ${resource}\` to ask for access`;
 
   async function verify(user: string, secret: string, resource: string, clientAddress: string): Promise<GatewayGrant | Refusal> {
-    const waitMs = throttle.retryAfterMs(clientAddress, user);
+    const nowMs = clock.now().getTime();
+    const grants = (await port.activeGrants(user, resource)).filter((g) => g.expiresAt.getTime() > nowMs);
+    const secretKey = sha256(secret).toString('hex');
+    // The secret is checked before the throttle is asked: failures from an address (anyone's) never keep out a right secret.
+    const match = grants.find((g) => verified.has(`${g.grantId}:${secretKey}`) || verifySecret(secret, g.verifier));
+    const waitMs = match ? 0 : throttle.retryAfterMs(clientAddress, user);
     if (waitMs > 0) {
       void port.authFailed(user, resource, clientAddress, 'refused: too many recent failures from this address').catch(() => undefined);
       return { status: 401, code: 'http_unauthenticated', message: `airlock: too many failed sign-ins for "${user}" from this address; try again in ${Math.ceil(waitMs / 1000)} s` };
     }
-    const nowMs = clock.now().getTime();
-    const grants = (await port.activeGrants(user, resource)).filter((g) => g.expiresAt.getTime() > nowMs);
-    const secretKey = sha256(secret).toString('hex');
-    const match = grants.find((g) => verified.has(`${g.grantId}:${secretKey}`) || verifySecret(secret, g.verifier));
     if (!match) {
       const why = grants.length === 0 ? 'no active grant' : 'the secret matched no active grant';
       void port.authFailed(user, resource, clientAddress, why).catch(() => undefined);
@@ -80,17 +87,41 @@ export function grantSessions(opts: GrantSessionsOptions): GrantSessions {
     return match;
   }
 
+  /** The grant a browser pass stands for, if that grant is still active; a pass whose grant ended goes. */
+  async function passGrant(pass: string, resource: string): Promise<GatewayGrant | Refusal> {
+    const found = passes.find(pass);
+    const gone: Refusal = { status: 401, code: 'http_unauthenticated', message: `airlock: this browser's sign-in to ${resource} has ended (grant ended, signed out, or the gateway restarted); sign in again at /.airlock/sign-in` };
+    if (!found || found.resource !== resource) return gone;
+    const nowMs = clock.now().getTime();
+    const grant = (await port.activeGrants(found.user, resource)).find((g) => g.grantId === found.grantId && g.expiresAt.getTime() > nowMs);
+    if (!grant) {
+      passes.dropGrant(found.grantId);
+      return gone;
+    }
+    passes.seen(found, grant.expiresAt);
+    return grant;
+  }
+
   async function signIn(req: IncomingMessage, presented: PresentedGrant, resource: string): Promise<Bound | AccessRefused> {
     const socket = req.socket;
     const clientAddress = socket.remoteAddress ?? 'unknown';
-    const grant = await verify(presented.user, presented.secret, resource, clientAddress);
-    // A browser's cookie failing gets no Basic challenge: the sign-in page is its way in, not a native prompt.
-    if (!('grantId' in grant)) return { refused: { ...grant, headers: presented.via === 'basic' ? basicChallenge(resource) : undefined } };
+    const grant = presented.via === 'cookie' ? await passGrant(presented.pass, resource) : await verify(presented.user, presented.secret, resource, clientAddress);
+    if (!('grantId' in grant)) {
+      // A browser's pass failing gets no Basic challenge: the sign-in page is its way in, not a native prompt.
+      if (presented.via === 'basic') return { refused: { ...grant, headers: basicChallenge(resource) } };
+      const navigation = req.method === 'GET' && /text\/html/.test(req.headers.accept ?? '');
+      return navigation ? refused(303, 'http_unauthenticated', grant.message, { location: '/.airlock/sign-in' }) : { refused: grant };
+    }
     const access = await port.access(grant.grantId);
     if (access.resource.kind !== 'http' || !access.role.http) return refused(403, 'http_not_allowed', `airlock: ${resource} is not an http resource`);
     const session = new HttpSession(grant.grantId, resource, access.role.name);
     const inFlight = new InFlight();
-    const ks = kernel.session({ cut: (_reason, message) => session.cut(message), settled: () => inFlight.settled() }, clientAddress);
+    const cut = (reason: SessionEndReason, message: string) => {
+      // The grant is over: its browser passes go now, not at their next use.
+      if (reason === 'expired' || reason === 'revoked' || reason === 'released') passes.dropGrant(grant.grantId);
+      session.cut(message);
+    };
+    const ks = kernel.session({ cut, settled: () => inFlight.settled() }, clientAddress);
     try {
       const agent = String(req.headers['user-agent'] ?? presented.via).slice(0, 64);
       if (!(await ks.begin(grant, agent))) return refused(403, 'http_session_ended', session.endMessage ?? 'airlock: the session ended while signing in');
@@ -103,15 +134,20 @@ export function grantSessions(opts: GrantSessionsOptions): GrantSessions {
     if (socket.destroyed) ks.end('client');
     else socket.once('close', () => ks.end('client'));
     return {
-      user: presented.user,
       resource,
-      secretHash: sha256(presented.secret),
+      key: Buffer.from(presentedKey(presented)),
       access: { resource: access.resource, role: access.role, session, log: kernelLog(ks, inFlight), credentialValue: access.password },
     };
   }
 
   return {
     verify,
+    async signInBrowser(user, secret, resource, clientAddress) {
+      const grant = await verify(user, secret, resource, clientAddress);
+      if (!('grantId' in grant)) return grant;
+      return { grant, pass: passes.issue({ grantId: grant.grantId, user, resource, expiresAt: grant.expiresAt }) };
+    },
+    signOutBrowser: (pass) => passes.drop(pass),
     async authorize(req) {
       const resource = resourceFromHost(req.headers.host, publicHost);
       if (!resource) {
@@ -138,7 +174,7 @@ export function grantSessions(opts: GrantSessionsOptions): GrantSessions {
       }
       const b = await pending;
       if ('refused' in b) return b;
-      if (b.user !== presented.user || b.resource !== resource || !constantTimeEqual(b.secretHash, sha256(presented.secret))) {
+      if (b.resource !== resource || !constantTimeEqual(b.key, Buffer.from(presentedKey(presented)))) {
         return refused(401, 'http_unauthenticated', 'airlock: a connection stays with the grant it signed in with; open a new connection for another');
       }
       return b.access;

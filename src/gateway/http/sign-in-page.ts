@@ -1,14 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GRANT_COOKIE, grantCookieValue, resourceFromHost } from './grant-credentials.js';
+import type { TLSSocket } from 'node:tls';
+import { GRANT_COOKIE, presentedGrant, resourceFromHost } from './grant-credentials.js';
 import type { GrantSessions } from './grant-sessions.js';
 
 /**
  * The gateway's own pages, under `/.airlock/` on each resource's origin and
  * never forwarded: a sign-in form for browsers (user name and grant secret,
  * as `airlock connect --print` shows them) that sets the resource's grant
- * cookie, and sign-out. The cookie is host-only and HttpOnly: the upstream's
- * pages cannot read it, no other resource receives it, and the gateway strips
- * it before forwarding.
+ * cookie, and sign-out. The cookie holds an opaque pass bound to the grant
+ * (browser-passes.ts), never the secret; it is host-only and HttpOnly (and
+ * Secure when the gateway serves TLS): the upstream's pages cannot read it,
+ * no other resource receives it, and the gateway strips it before forwarding.
  */
 
 const MAX_FORM_BYTES = 4096;
@@ -18,8 +20,11 @@ export function signInPages(sessions: GrantSessions, publicHost: string): (req: 
     const path = (req.url ?? '').split('?')[0]!.toLowerCase().replace(/^\/%2eairlock/, '/.airlock');
     const resource = resourceFromHost(req.headers.host, publicHost);
     if (!resource) return page(res, 404, 'No such resource', `<p>This gateway serves each resource at &lt;resource&gt;.${escape(publicHost)}.</p>`);
+    const secure = (req.socket as TLSSocket).encrypted === true ? '; Secure' : '';
     if (path === '/.airlock/sign-out') {
-      res.setHeader('set-cookie', `${GRANT_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`);
+      const presented = presentedGrant(req);
+      if (presented?.via === 'cookie') sessions.signOutBrowser(presented.pass);
+      res.setHeader('set-cookie', `${GRANT_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secure}`);
       return page(res, 200, 'Signed out', `<p>Signed out of ${escape(resource)}.</p>`);
     }
     if (path !== '/.airlock/sign-in') return page(res, 404, 'Not found', '<p>No such gateway page.</p>');
@@ -31,9 +36,10 @@ export function signInPages(sessions: GrantSessions, publicHost: string): (req: 
     void readForm(req).then(async (fields) => {
       const user = fields.get('user') ?? '';
       const secret = fields.get('secret') ?? '';
-      const grant = await sessions.verify(user, secret, resource, req.socket.remoteAddress ?? 'unknown');
-      if (!('grantId' in grant)) return page(res, 401, `Sign in to ${resource}`, form(resource, grant.message));
-      res.setHeader('set-cookie', `${GRANT_COOKIE}=${grantCookieValue(user, secret)}; Path=/; HttpOnly; SameSite=Lax`);
+      const signedIn = await sessions.signInBrowser(user, secret, resource, req.socket.remoteAddress ?? 'unknown');
+      if (!('pass' in signedIn)) return page(res, 401, `Sign in to ${resource}`, form(resource, signedIn.message));
+      // A session cookie: the pass's life is the grant's, kept on the gateway, which an extension moves.
+      res.setHeader('set-cookie', `${GRANT_COOKIE}=${signedIn.pass}; Path=/; HttpOnly; SameSite=Lax${secure}`);
       res.writeHead(303, { location: '/', 'cache-control': 'no-store' }).end();
     }, () => page(res, 400, 'Bad request', '<p>The form could not be read.</p>'));
   };
