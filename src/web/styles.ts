@@ -84,7 +84,7 @@ ol.steps li.done { background: var(--read); color: var(--text); }
 .progress-approved .progress-state { color: var(--ok); font-weight: 600; }
 li.review-card { flex-direction: column; }
 li.review-card:focus-visible, li.review-card:focus { outline: 2px solid var(--accent); outline-offset: 2px; }
-li.review-card .actions { align-self: flex-end; }
+li.review-card .actions { align-self: stretch; justify-content: flex-start; }
 dl.review-facts { font-size: 13px; }
 ul.recent, ul.reviews, ul.extensions { margin: 0; padding-left: 18px; }
 textarea.comment { width: 100%; }

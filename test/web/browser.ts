@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ROOT } from '../support/cli.js';
@@ -44,4 +44,11 @@ export async function signIn(page: Page, url: string, token: string): Promise<vo
   await page.getByLabel('Personal API token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForSelector('html[data-stream="live"]', { timeout: 5000 });
+}
+
+/** Copies a screenshot to docs/screens/NAME.png when asked (AIRLOCK_UPDATE_SCREENS=1): the README's images, made by the tests. */
+export function keepScreen(from: string, name: string): void {
+  if (!process.env.AIRLOCK_UPDATE_SCREENS) return;
+  mkdirSync(join(ROOT, 'docs', 'screens'), { recursive: true });
+  copyFileSync(from, join(ROOT, 'docs', 'screens', `${name}.png`));
 }

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,8 +10,7 @@ import { systemClock } from '../../src/core/clock.js';
 import { issueToken } from '../../src/core/tokens.js';
 import { createApiClient, type ApiClient } from '../../src/server/api-client.js';
 import { startAirlock } from '../../src/server/airlock.js';
-import { ROOT } from '../support/cli.js';
-import { launchChromium, screenshots, signIn, withScreenshotsOnFailure } from './browser.js';
+import { keepScreen, launchChromium, screenshots, signIn, withScreenshotsOnFailure } from './browser.js';
 
 /**
  * The whole loop from a phone-sized dashboard, against a real server with
@@ -30,11 +29,6 @@ let dir: string;
 const tokens: Record<string, string> = {};
 const as: Record<string, ApiClient> = {};
 const contexts: BrowserContext[] = [];
-
-/** Copies the test's screenshot to docs/screens/ when asked (AIRLOCK_UPDATE_SCREENS=1): the README's images. */
-export function keepScreen(from: string, name: string): void {
-  if (process.env.AIRLOCK_UPDATE_SCREENS) copyFileSync(from, join(ROOT, 'docs', 'screens', `${name}.png`));
-}
 
 async function pageAs(user: string, viewport = DESKTOP): Promise<Page> {
   const context = await browser.newContext({ viewport, colorScheme: 'light' });

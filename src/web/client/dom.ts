@@ -25,8 +25,11 @@ export function domModule() {
 
   /** Text as nodes: plain runs as Text, each escape in a marked span so it stands out. */
   function textNodes(text: string): Node[] {
+    // test() on a global pattern moves lastIndex, and matchAll starts from it: reset after, or the first match is skipped.
     HIDDEN.lastIndex = 0;
-    if (!HIDDEN.test(text)) return [document.createTextNode(text)];
+    const any = HIDDEN.test(text);
+    HIDDEN.lastIndex = 0;
+    if (!any) return [document.createTextNode(text)];
     const out: Node[] = [];
     let last = 0;
     for (const m of text.matchAll(HIDDEN)) {
