@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AirlockError } from '../core/errors.js';
+import { serverUrl } from './server-url.js';
 
 export interface Login {
   readonly server: string;
@@ -24,8 +25,14 @@ export function saveLogin(login: Login): string {
   return file;
 }
 
+/** A login and where each half came from, so an error can say which to check. */
+export interface LoginSource extends Login {
+  readonly serverFrom: string;
+  readonly tokenFrom: string;
+}
+
 /** The login to use: AIRLOCK_SERVER / AIRLOCK_TOKEN override the saved file. */
-export function currentLogin(): Login {
+export function currentLogin(): LoginSource {
   let saved: Partial<Login> = {};
   try {
     saved = JSON.parse(readFileSync(loginFile(), 'utf8')) as Partial<Login>;
@@ -37,7 +44,13 @@ export function currentLogin(): Login {
   if (!server || !token) {
     throw new AirlockError('not_logged_in', 'unauthenticated', 'not logged in: run `airlock login --server URL --token TOKEN` (or set AIRLOCK_SERVER and AIRLOCK_TOKEN)');
   }
-  return { server, token };
+  const serverFrom = process.env.AIRLOCK_SERVER ? 'AIRLOCK_SERVER' : loginFile();
+  return {
+    server: serverUrl(server, serverFrom),
+    token,
+    serverFrom,
+    tokenFrom: process.env.AIRLOCK_TOKEN ? 'the API token in AIRLOCK_TOKEN' : `the API token saved in ${loginFile()}`,
+  };
 }
 
 /** Forgets the saved token (keeps the server), so the next command asks to log in again. */

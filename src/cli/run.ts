@@ -1,6 +1,8 @@
 import { ApiError, createApiClient, type ApiClient } from '../server/api-client.js';
 import { AirlockError } from '../core/errors.js';
-import { currentLogin } from './login-store.js';
+import { explainApiError } from './error-hints.js';
+import { listenHint } from './listen-hint.js';
+import { currentLogin, type LoginSource } from './login-store.js';
 import { EXIT, printJson } from './output.js';
 
 /**
@@ -16,17 +18,26 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | 
     try {
       await fn(...args);
     } catch (err) {
-      const code = err instanceof ApiError || err instanceof AirlockError ? err.code : 'failed';
-      const message = err instanceof Error ? err.message : String(err);
+      const inUse = listenHint(err);
+      const code = err instanceof ApiError || err instanceof AirlockError ? err.code : inUse ? 'address_in_use' : 'failed';
+      const message = err instanceof ApiError ? explainApiError(err, used) : inUse ?? (err instanceof Error ? err.message : String(err));
       if (opts?.json) printJson({ error: { code, message } });
       console.error(`airlock: ${message}`);
-      if (!(err instanceof ApiError) && !(err instanceof AirlockError) && process.env.AIRLOCK_DEBUG) console.error(err);
+      if (!(err instanceof ApiError) && !(err instanceof AirlockError) && !inUse && process.env.AIRLOCK_DEBUG) console.error(err);
       process.exitCode = err instanceof AirlockError && err.kind === 'invalid' && code === 'usage' ? EXIT.usage : EXIT.failed;
     }
   };
 }
 
+/** The login the last API client was made with: errors name where its server and token came from. */
+let used: LoginSource | undefined;
+
+export function useLogin(login: LoginSource): void {
+  used = login;
+}
+
 export function api(): ApiClient {
-  const { server, token } = currentLogin();
-  return createApiClient(server, token);
+  const login = currentLogin();
+  useLogin(login);
+  return createApiClient(login.server, login.token);
 }

@@ -1,5 +1,7 @@
 import type { ApiClient } from '../server/api-client.js';
 import type { GrantView } from '../server/views.js';
+import { expiresCell, sessionsCell } from './grant-cells.js';
+import { colourEnabled, isoTime, paint, renderTable, visible, type Cell } from './output.js';
 
 export interface WatchOptions {
   readonly write: (text: string) => void;
@@ -19,27 +21,23 @@ export function countdown(expiresAt: string | null, nowMs: number): string {
   return `${Math.floor(s / 3600)}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
 }
 
-const HEADERS = ['USER', 'RESOURCE', 'ROLE', 'REASON', 'APPROVED BY', 'LEFT', 'SESSIONS'];
+const HEADERS = ['user', 'resource', 'role', 'reason', 'ticket', 'approved by', 'left', 'sessions'];
 
-/** Control characters in user text could move the cursor or rewrite the screen; show them as `?`. */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const printable = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-
-export function watchScreen(grants: readonly GrantView[], nowMs: number, status: string, server: string): string {
-  const rows = grants.map((g) => [
-    g.user,
+/** The screen for one redraw; user text is escaped by the table renderer, so a reason cannot move the cursor. */
+export function watchScreen(grants: readonly GrantView[], nowMs: number, status: string, server: string, colour = colourEnabled()): string {
+  const rows: Cell[][] = grants.map((g) => [
+    { text: g.user, tone: 'bold' },
     g.resource,
     g.role,
-    [g.ticket, g.reason].filter(Boolean).join(' ') || '-',
+    g.reason || '-',
+    g.ticket || '-',
     g.approved_by.join(', ') || 'policy',
-    countdown(g.expires_at, nowMs),
-    g.sessions?.length ? g.sessions.map((s) => `${s.client_address}${s.application_name ? ` ${s.application_name}` : ''} (${s.statements} stmts)`).join('; ') : '-',
-  ].map(printable));
-  const widths = HEADERS.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  const clock = new Date(nowMs).toISOString().slice(11, 19);
-  const head = `airlock who --watch  ${server}  ${status}  ${clock}Z  (Ctrl-C to quit)`;
-  const body = rows.length ? [line(HEADERS), ...rows.map(line)] : ['nobody holds access right now'];
+    expiresCell(g.expires_at, nowMs, countdown(g.expires_at, nowMs)),
+    { text: sessionsCell(g), tone: g.sessions?.length ? 'green' : undefined },
+  ]);
+  const clock = isoTime(new Date(nowMs).toISOString());
+  const head = `airlock who --watch  ${visible(server)}  ${paint(visible(status), status === 'live' ? 'green' : 'yellow', colour)}  ${clock}  (Ctrl-C to quit)`;
+  const body = rows.length ? renderTable(HEADERS, rows, colour) : ['nobody holds access right now'];
   return [head, '', ...body].join('\n') + '\n';
 }
 

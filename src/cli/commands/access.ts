@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import type { RequestOutcomeView } from '../../server/api-client.js';
 import type { RequestView } from '../../server/views.js';
-import { printJson, printTable, relative, shortTime } from '../output.js';
+import { printJson, printTable, relative, when, type Tone } from '../output.js';
 import { action, api } from '../run.js';
+
+const REQUEST_TONE: Record<string, Tone | undefined> = { pending: 'yellow', approved: 'green', denied: 'red', cancelled: 'dim', expired: 'dim' };
 
 interface JsonOpt {
   json?: boolean;
@@ -19,11 +21,11 @@ function outcomeJson(o: RequestOutcomeView) {
 function describeOutcome(o: RequestOutcomeView): string {
   const r = o.request;
   if (o.grant?.state === 'active') {
-    return `granted: ${o.grant.user} has ${o.grant.role} on ${o.grant.resource} until ${shortTime(o.grant.expires_at)} (${relative(o.grant.expires_at)}) — grant ${o.grant.id}`;
+    return `granted: ${o.grant.user} has ${o.grant.role} on ${o.grant.resource} until ${when(o.grant.expires_at)} — grant ${o.grant.id}`;
   }
   if (r.state === 'pending') {
     const got = r.reviews.filter((v) => v.decision === 'approve').length;
-    return `request ${r.id} is pending: ${got} of ${r.approvals_needed} approvals (policy ${r.policy}); it expires ${relative(r.review_deadline)} if not reviewed`;
+    return `request ${r.id} is pending: ${got} of ${r.approvals_needed} approvals (policy ${r.policy}); it expires ${relative(r.review_deadline)} (${when(r.review_deadline).split(' ')[0]}) if not reviewed`;
   }
   return `request ${r.id} is ${r.state}`;
 }
@@ -74,17 +76,19 @@ export function accessCommands(program: Command): void {
         const rows = await api().requests(Boolean(opts.pending));
         if (opts.json) return printJson(rows);
         printTable(
-          ['id', 'user', 'resource', 'role', 'for', 'state', 'approvals', 'reason', 'you'],
+          ['id', 'user', 'resource', 'role', 'for', 'state', 'approvals', 'reason', 'ticket', 'asked', 'you'],
           rows.map((r: RequestView & { can_review: boolean }) => [
             r.id,
             r.user,
             r.resource,
             r.role,
             r.duration,
-            r.state,
+            { text: r.state, tone: REQUEST_TONE[r.state] },
             `${r.reviews.filter((v) => v.decision === 'approve').length}/${r.approvals_needed}`,
-            [r.ticket, r.reason].filter(Boolean).join(' ') || '-',
-            r.can_review ? 'may review' : '',
+            r.reason || '-',
+            r.ticket || '-',
+            when(r.created_at),
+            r.can_review ? { text: 'may review', tone: 'cyan' } : '',
           ]),
           opts.pending ? 'no pending requests' : 'no requests',
         );

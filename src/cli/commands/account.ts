@@ -3,7 +3,8 @@ import { createApiClient } from '../../server/api-client.js';
 import { currentLogin, forgetLogin, saveLogin } from '../login-store.js';
 import { deviceLogin, loopbackLogin, signOut } from '../provider-login.js';
 import { printJson } from '../output.js';
-import { action, api } from '../run.js';
+import { serverUrl } from '../server-url.js';
+import { action, api, useLogin } from '../run.js';
 
 export function accountCommands(program: Command): void {
   program
@@ -16,15 +17,17 @@ export function accountCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (opts: { server: string; token?: string; device?: boolean; browser: boolean; json?: boolean }) => {
+        const server = serverUrl(opts.server, '--server');
         let token = opts.token;
         if (!token) {
           const say = (line: string) => console.error(line);
-          token = (opts.device ? await deviceLogin(opts.server, { say }) : await loopbackLogin(opts.server, { browser: opts.browser, say })).token;
+          token = (opts.device ? await deviceLogin(server, { say }) : await loopbackLogin(server, { browser: opts.browser, say })).token;
         }
-        const me = await createApiClient(opts.server, token).whoami();
-        const file = saveLogin({ server: opts.server, token });
-        if (opts.json) printJson({ ...me, server: opts.server, saved_to: file });
-        else console.log(`logged in to ${opts.server} as ${me.user} (groups: ${me.groups.join(', ') || 'none'}); saved to ${file}`);
+        useLogin({ server, token, serverFrom: '--server', tokenFrom: opts.token ? 'the API token given with --token' : 'the sign-in' });
+        const me = await createApiClient(server, token).whoami();
+        const file = saveLogin({ server, token });
+        if (opts.json) printJson({ ...me, server, saved_to: file });
+        else console.log(`logged in to ${server} as ${me.user} (groups: ${me.groups.join(', ') || 'none'}); saved to ${file}`);
       }),
     );
 
@@ -34,7 +37,9 @@ export function accountCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (opts: { json?: boolean }) => {
-        const { server, token } = currentLogin();
+        const login = currentLogin();
+        useLogin(login);
+        const { server, token } = login;
         const signedIn = /^airlock_sin_/.test(token);
         if (signedIn) await signOut(server, token);
         forgetLogin();

@@ -5,15 +5,14 @@ import { intentDirFor } from '../../audit/intent-recovery.js';
 import { invalid } from '../../core/errors.js';
 import { loadConfig } from '../../config/load.js';
 import { openStore } from '../../store/store.js';
-import { printJson, printTable, shortTime } from '../output.js';
+import { isoTime, keyValues, oneLine, printJson, printTable } from '../output.js';
 import { action, api } from '../run.js';
 
-function summary(e: AuditEvent): string {
-  const d = e.details;
-  const parts = Object.entries(d)
-    .filter(([k, v]) => v !== null && v !== undefined && k !== 'role' && typeof v !== 'object')
-    .map(([k, v]) => `${k}=${String(v)}`);
-  return (typeof d.role === 'string' ? `role=${d.role} ` : '') + parts.join(' ');
+/** Details as `key="value"` pairs; statement text collapsed onto one line (`--json` keeps it exact). */
+export function summary(e: AuditEvent): string {
+  const d = { ...e.details };
+  if (typeof d.text === 'string') d.text = oneLine(d.text, 80);
+  return keyValues(d);
 }
 
 export function auditCommands(program: Command): void {
@@ -36,7 +35,7 @@ export function auditCommands(program: Command): void {
         if (opts.json) return printJson(events);
         printTable(
           ['seq', 'at', 'actor', 'action', 'target', 'resource', 'details'],
-          events.map((e) => [String(e.seq), shortTime(e.at), e.actor, e.action, e.target, e.resource ?? '-', summary(e)]),
+          events.map((e) => [String(e.seq), isoTime(e.at), e.actor, { text: e.action, tone: e.action.endsWith('.refused') || e.action === 'auth.failed' ? 'red' : undefined }, e.target, e.resource ?? '-', summary(e)]),
           'no audit events match',
         );
       }),

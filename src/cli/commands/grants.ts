@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { GrantView } from '../../server/views.js';
-import { printJson, printTable, relative, shortTime } from '../output.js';
+import { WHO_HEADERS, whoRows } from '../grant-cells.js';
+import { printJson, printTable, when, type Tone } from '../output.js';
 import { currentLogin } from '../login-store.js';
 import { action, api } from '../run.js';
 import { watchWho } from '../who-watch.js';
@@ -9,20 +9,7 @@ interface JsonOpt {
   json?: boolean;
 }
 
-export function whoRows(grants: readonly GrantView[], now = Date.now()): string[][] {
-  return grants.map((g) => [
-    g.id,
-    g.user,
-    g.resource,
-    g.role,
-    [g.ticket, g.reason].filter(Boolean).join(' ') || '-',
-    relative(g.starts_at, now),
-    `${shortTime(g.expires_at)} (${relative(g.expires_at, now)})`,
-    g.sessions?.length ? g.sessions.map((s) => `${s.client_address}${s.application_name ? ` ${s.application_name}` : ''} (${s.statements} stmts)`).join('; ') : '-',
-  ]);
-}
-
-export const WHO_HEADERS = ['grant', 'user', 'resource', 'role', 'reason', 'since', 'expires', 'sessions'];
+const STATE_TONE: Record<string, Tone | undefined> = { active: 'green', revoked: 'red', expired: 'dim', released: 'dim' };
 
 export function grantCommands(program: Command): void {
   program
@@ -60,15 +47,16 @@ export function grantCommands(program: Command): void {
         const grants = await api().grants({ all: opts.all });
         if (opts.json) return printJson(grants);
         printTable(
-          ['grant', 'user', 'resource', 'role', 'state', 'started', 'ends', 'ended by'],
+          ['grant', 'user', 'resource', 'role', 'state', 'ticket', 'started', 'ends', 'ended by'],
           grants.map((g) => [
             g.id,
             g.user,
             g.resource,
             g.role,
-            g.state,
-            shortTime(g.starts_at),
-            shortTime(g.ended_at ?? g.expires_at),
+            { text: g.state, tone: STATE_TONE[g.state] },
+            g.ticket || '-',
+            when(g.starts_at),
+            when(g.ended_at ?? g.expires_at),
             g.ended_by ? `${g.ended_by}${g.end_reason ? `: ${g.end_reason}` : ''}` : '-',
           ]),
           'no grants',
@@ -87,7 +75,7 @@ export function grantCommands(program: Command): void {
       action(async (id: string, opts: JsonOpt & { for: string; reason?: string }) => {
         const o = await api().extend(id, opts.for, opts.reason);
         if (opts.json) return printJson(o);
-        if (o.grant) console.log(`extended grant ${o.grant.id} until ${shortTime(o.grant.expires_at)} (${relative(o.grant.expires_at)})`);
+        if (o.grant) console.log(`extended grant ${o.grant.id} until ${when(o.grant.expires_at)}`);
         else console.log(`extension request ${o.request.id} is ${o.request.state}: it needs ${o.request.approvals_needed} approval(s)`);
       }),
     );

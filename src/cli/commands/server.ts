@@ -5,12 +5,22 @@ import { missingCredentialWarnings } from '../../config/credential-warnings.js';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { configSchema } from '../../config/schema.js';
 import { startAirlock } from '../../server/airlock.js';
+import { listenError, type ListenKey } from '../listen-hint.js';
 import { printJson } from '../output.js';
 import { action } from '../run.js';
 
 /** A role whose password variable is missing fails only when someone connects: say so at once, on stderr. */
 function warnMissingCredentials(config: LoadedConfig): void {
   for (const line of missingCredentialWarnings(config.directory, process.env)) console.error(`airlock: ${line}`);
+}
+
+/** Each address the server listens on, with the key in the config file (or the flag) that set it. */
+function listenKeys(config: LoadedConfig, opts: { config: string; listen?: string }): ListenKey[] {
+  const keys: ListenKey[] = [{ listen: opts.listen ?? config.file.server.listen, key: opts.listen ? '--listen' : `server.listen in ${opts.config}` }];
+  for (const [kind, section] of Object.entries(config.file.gateway)) {
+    if (section && typeof section === 'object' && 'listen' in section) keys.push({ listen: String(section.listen), key: `gateway.${kind}.listen in ${opts.config}` });
+  }
+  return keys;
 }
 
 export function serverCommands(program: Command): void {
@@ -23,7 +33,9 @@ export function serverCommands(program: Command): void {
       action(async (opts: { config: string; listen?: string }) => {
         const config = loadConfig(opts.config);
         warnMissingCredentials(config);
-        const running = await startAirlock(config, { listen: opts.listen });
+        const running = await startAirlock(config, { listen: opts.listen }).catch((err: unknown) => {
+          throw listenError(err, listenKeys(config, opts)) ?? err;
+        });
         console.log(`airlock: control plane listening on ${running.url} (store ${running.store.location})`);
         for (const line of running.gatewayLines) console.log(`airlock: ${line}`);
         const stop = async (signal: string) => {

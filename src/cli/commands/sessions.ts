@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import { printJson, printTable, relative, shortTime } from '../output.js';
+import { isoTime, oneLine, printJson, printTable, when, type Tone } from '../output.js';
 import { action, api } from '../run.js';
+
+const OUTCOME_TONE: Record<string, Tone | undefined> = { refused: 'red', error: 'red', unknown: 'yellow' };
 
 export function sessionCommands(program: Command): void {
   const sessions = program.command('sessions').description('live and recent gateway sessions');
@@ -22,10 +24,10 @@ export function sessionCommands(program: Command): void {
             s.resource,
             s.role,
             `${s.client_address}${s.application_name ? ` (${s.application_name})` : ''}`,
-            relative(s.started_at),
-            s.ended_at ? `${shortTime(s.ended_at)} ${s.end_reason ?? ''}`.trim() : 'live',
+            when(s.started_at),
+            s.ended_at ? `${when(s.ended_at)} ${s.end_reason ?? ''}`.trim() : { text: 'live', tone: 'green' },
             String(s.statements),
-            String(s.refused),
+            s.refused ? { text: String(s.refused), tone: 'red' } : '0',
           ]),
           'no sessions',
         );
@@ -41,14 +43,15 @@ export function sessionCommands(program: Command): void {
       action(async (id: string, opts: { json?: boolean }) => {
         const { session, events } = await api().session(id);
         if (opts.json) return printJson({ session, events });
-        console.log(`${session.id}: ${session.user} on ${session.resource} (${session.role}) from ${session.client_address}, started ${shortTime(session.started_at)}${session.ended_at ? `, ended ${shortTime(session.ended_at)} (${session.end_reason})` : ', live'}`);
+        console.log(`${session.id}: ${session.user} on ${session.resource} (${session.role}) from ${session.client_address}, started ${isoTime(session.started_at)}${session.ended_at ? `, ended ${isoTime(session.ended_at)} (${session.end_reason})` : ', live'}`);
         printTable(
           ['seq', 'at', 'outcome', 'statement', 'result'],
           events.map((e) => {
             const d = e.details as Record<string, unknown>;
             const result = d.outcome === 'refused' ? String(d.reason) : d.outcome === 'error' ? `error ${String(d.sqlstate)}` : [d.command_tag, d.duration_ms !== undefined ? `${String(d.duration_ms)}ms` : ''].filter(Boolean).join(' ');
-            const text = typeof d.text === 'string' ? d.text.replace(/\s+/g, ' ').slice(0, 80) : e.action;
-            return [String(e.seq), shortTime(e.at), e.action === 'statement' || e.action === 'statement.refused' ? String(d.outcome) : e.action, text, result || '-'];
+            const text = typeof d.text === 'string' ? oneLine(d.text, 80) : e.action;
+            const outcome = e.action === 'statement' || e.action === 'statement.refused' ? String(d.outcome) : e.action;
+            return [String(e.seq), isoTime(e.at), { text: outcome, tone: OUTCOME_TONE[outcome] }, text, result || '-'];
           }),
           'no statements recorded',
         );

@@ -6,7 +6,7 @@ import { issueToken, parseScope } from '../../core/tokens.js';
 import { loadConfig } from '../../config/load.js';
 import { identityContext } from '../../server/identity-config.js';
 import { openStore } from '../../store/store.js';
-import { printJson, printTable, relative, shortTime } from '../output.js';
+import { isoTime, printJson, printTable, relative, when } from '../output.js';
 import { action, api } from '../run.js';
 
 interface IssueOpts {
@@ -79,7 +79,7 @@ export function tokenCommands(program: Command): void {
         if (opts.json) return printJson(rows);
         printTable(
           ['id', 'user', 'name', 'scope', 'state', 'expires', 'last used', 'created'],
-          rows.map((t) => [t.id, t.user, t.name, t.scope, t.state, relative(t.expires_at), t.last_used_at ? relative(t.last_used_at) : 'never', shortTime(t.created_at)]),
+          rows.map((t) => [t.id, t.user, t.name, t.scope, { text: t.state, tone: t.state === 'active' ? 'green' : 'dim' }, when(t.expires_at), t.last_used_at ? relative(t.last_used_at) : 'never', isoTime(t.created_at)]),
           'no tokens',
         );
       }),

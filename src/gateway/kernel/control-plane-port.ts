@@ -76,6 +76,8 @@ export function createControlPlanePort(deps: ControlPlanePortDeps): ControlPlane
       return { resource, role, login: credential?.user ?? grant.user, password: credential?.passwordEnv ? env[credential.passwordEnv] : undefined };
     },
 
+    resourceExists: (resource) => directory.resources.get(resource)?.kind === deps.kind,
+
     async authFailed(user, resource, clientAddress, why) {
       await store.transaction((tx) =>
         appendAudit(tx, clock.now(), [

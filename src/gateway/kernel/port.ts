@@ -92,6 +92,8 @@ export interface ControlPlanePort {
   /** The grant's role and the upstream credential behind it. */
   access(grantId: string): Promise<GrantAccess>;
   authFailed(user: string, resource: string, clientAddress: string, why: string): Promise<void>;
+  /** Whether this gateway serves a resource of that name: a sign-in hint names only resources that exist. */
+  resourceExists?(resource: string): boolean;
   /**
    * The upstream refused the gateway's own login (or could not be reached):
    * its own words go to the audit and the server log, never to the user, and

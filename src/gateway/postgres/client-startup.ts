@@ -142,10 +142,10 @@ async function authenticate(socket: net.Socket, puller: SocketPuller, who: Who, 
     }
     await holdFailure(socket, throttle.failureDelayMs(who.clientAddress, who.user));
     // Same words whether or not a grant exists: the answer must not reveal who holds access.
-    throw new PgGatewayError(
-      'auth_failed',
-      `password authentication failed for user "${who.user}": no active grant for ${who.user} on ${who.resource}, or the secret is wrong; run \`airlock request ${who.resource}\` to ask for access`,
-    );
+    const next = backend.resourceExists?.(who.resource) === false
+      ? `there is no postgres resource "${who.resource}" (the database name is the resource); \`airlock resources\` lists what you may request`
+      : `no active grant for ${who.user} on ${who.resource}, or the secret is wrong; run \`airlock request ${who.resource}\` to ask for access`;
+    throw new PgGatewayError('auth_failed', `password authentication failed for user "${who.user}": ${next}`);
   }
   return { grant: result.match, saslFinal: msg.authentication(AuthCode.SASLFinal, result.serverFinal) };
 }
