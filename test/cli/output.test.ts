@@ -77,7 +77,7 @@ describe('CLI output (piped)', () => {
     const show = await as('alice')('sessions', 'show', sessionId);
     expect(show.code, show.stderr).toBe(0);
     const line = show.stdout.split('\n').find((l) => l.includes('select 1 as a'))!;
-    expect(line).toMatch(/ select 1 as a, 2 as b from pg_class where relname = 'pg_class' and relkind = 'r…  SELECT 1 /);
+    expect(line).toMatch(/ select 1 as a, 2 as b from pg_class where relname = 'pg_class' and relkind = 'r… {2}SELECT 1 /);
     const audit = await as('alice')('audit', 'list', '--action', 'statement');
     expect(audit.stdout).toContain('text="select 1 as a, 2 as b from pg_class where relname = \'pg_class\' and relkind = \'r…"');
   });
