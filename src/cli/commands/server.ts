@@ -6,7 +6,7 @@ import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { configSchema } from '../../config/schema.js';
 import { startAirlock } from '../../server/airlock.js';
 import { listenError, type ListenKey } from '../listen-hint.js';
-import { printJson } from '../output.js';
+import { EXIT, printJson } from '../output.js';
 import { action } from '../run.js';
 
 /** A role whose password variable is missing fails only when someone connects: say so at once, on stderr. */
@@ -34,7 +34,10 @@ export function serverCommands(program: Command): void {
         const config = loadConfig(opts.config);
         warnMissingCredentials(config);
         const running = await startAirlock(config, { listen: opts.listen }).catch((err: unknown) => {
-          throw listenError(err, listenKeys(config, opts)) ?? err;
+          const e = listenError(err, listenKeys(config, opts)) ?? err;
+          console.error(`airlock: ${e instanceof Error ? e.message : String(e)}`);
+          // A gateway that failed to bind can leave timers of its half-built kernel behind: nothing runs, so leave now.
+          process.exit(EXIT.failed);
         });
         console.log(`airlock: control plane listening on ${running.url} (store ${running.store.location})`);
         for (const line of running.gatewayLines) console.log(`airlock: ${line}`);
