@@ -202,7 +202,7 @@ export const configSchema = z
     server: z.object({ listen: hostPort.default('127.0.0.1:8700'), public_url: z.string().url().optional() }).strict().default({ listen: '127.0.0.1:8700' }),
     store: z.string().default('sqlite:.airlock/airlock.db'),
     review_timeout: duration.default('30m'),
-    ticket_url: z.string().url().refine((u) => u.includes('{ticket}'), 'expected a URL with {ticket} in it, like "https://tracker.example.com/browse/{ticket}"').optional(),
+    ticket_url: z.string().regex(/^https?:\/\/[^\s]*\{ticket\}/, 'expected an http(s) URL with {ticket} in it, like "https://tracker.example.com/browse/{ticket}"').optional(),
     // May be empty when identity.oidc signs users in from a provider.
     users: z.array(z.object({ name, groups: z.array(name).default([]) }).strict()).default([]),
     admins: selector.default({}),

@@ -33,9 +33,9 @@ const tokens: Record<string, string> = {};
 const as: Record<string, ApiClient> = {};
 const contexts: BrowserContext[] = [];
 
-async function pageAs(user: string, opts: { width?: number; height?: number; dark?: boolean } = {}): Promise<Page> {
+async function pageAs(user: string, opts: { width?: number; height?: number; dark?: boolean; timezoneId?: string } = {}): Promise<Page> {
   // bypassCSP only so the test can inject axe-core's source; the app's own behaviour is the same.
-  const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 800 }, colorScheme: opts.dark ? 'dark' : 'light', bypassCSP: true, acceptDownloads: true });
+  const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 800 }, colorScheme: opts.dark ? 'dark' : 'light', bypassCSP: true, acceptDownloads: true, timezoneId: opts.timezoneId ?? 'UTC' });
   contexts.push(context);
   const page = await context.newPage();
   page.setDefaultTimeout(4000);
@@ -90,10 +90,16 @@ async function seriousViolations(page: Page): Promise<string[]> {
 
 describe('history, audit and hidden characters in the dashboard', () => {
   it('shows right-to-left overrides, control characters and NUL escaped in Now, the grant page, the session timeline and the audit', async () => {
-    const alice = await pageAs('alice');
+    const alice = await pageAs('alice', { timezoneId: 'America/New_York' });
     await withScreenshotsOnFailure('escaping', { alice }, async () => {
       const why = alice.locator(`tr[data-grant-id="${grantId}"] td.why`);
       await why.waitFor();
+      // The end in the viewer's zone with its date, UTC on hover; an extended grant shows its first end too.
+      const ends = alice.locator(`tr[data-grant-id="${grantId}"] td.ends`);
+      const grant = await as.alice!.getGrant(grantId);
+      expect(await ends.locator('time.ends-at').first().textContent()).toMatch(/^[A-Z][a-z]{2} \d{1,2}, \d\d:\d\d (EST|EDT)$/);
+      expect(await ends.locator('time.ends-at').first().getAttribute('title')).toBe(`${grant.expires_at!.slice(0, 19).replace('T', ' ')} UTC`);
+      expect(await ends.locator('.extended').textContent()).toMatch(/^extended, first until /);
       expect(await why.textContent()).toBe('INC-1 look at \\u202Egpj.exe order\\u0007 9');
       expect(await why.locator('span.escaped').allTextContents()).toEqual(['\\u202E', '\\u0007']);
 
@@ -175,6 +181,10 @@ describe('history, audit and hidden characters in the dashboard', () => {
     });
   });
 
+  it('refuses a ticket_url that is not an http(s) link with {ticket}', () => {
+    expect(() => parseConfig(`ticket_url: "javascript:alert(1)//{ticket}"\n${EXAMPLE_CONFIG}`, 'airlock.yaml', '/tmp')).toThrow(/ticket_url: expected an http\(s\) URL with \{ticket\}/);
+  });
+
   it('passes axe-core with no serious or critical violation on every view, at desktop and phone size, light and dark', { timeout: 30_000 }, async () => {
     const found: string[] = [];
     const everyView = ['now', 'ask', 'requests', 'history', 'audit', `grant/${grantId}`, `session/${sessionId}`];
@@ -189,5 +199,23 @@ describe('history, audit and hidden characters in the dashboard', () => {
       }
     }
     expect(found).toEqual([]);
+  });
+
+  it('takes a/d on a focused review card, never from text typed in its comment, and a denial needs the comment', async () => {
+    const bob = await pageAs('bob');
+    await withScreenshotsOnFailure('review-keys', { bob }, async () => {
+      await bob.goto(`${cp.url}/#requests`);
+      const card = bob.locator('li.review-card');
+      await card.focus();
+      await bob.keyboard.press('d');
+      await card.getByText('A comment is required to deny').waitFor();
+      expect(await bob.evaluate(() => document.activeElement?.tagName)).toBe('TEXTAREA');
+      await bob.keyboard.type('a vacuum can wait for the window');
+      expect((await as.alice!.requests()).find((r) => r.role === 'admin')!.state).toBe('pending');
+      await card.focus();
+      await bob.keyboard.press('d');
+      await bob.locator('ul[aria-label="decided requests"] li', { hasText: 'vacuum' }).getByText('bob denied: a vacuum can wait for the window').waitFor();
+      expect((await as.alice!.requests()).find((r) => r.role === 'admin')!.state).toBe('denied');
+    });
   });
 });

@@ -388,6 +388,10 @@ export function appMain(dom: Dom, api: Api, askText: AskText, views: Views): voi
   }
 
   function signedOut(): void {
+    // Secrets and typed comments belong to the person who was signed in.
+    secrets.clear();
+    comments.clear();
+    connectOpen.clear();
     source?.close();
     source = null;
     me = null;
