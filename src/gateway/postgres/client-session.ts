@@ -37,7 +37,9 @@ export class ClientSession {
   private target: UpstreamTarget | null = null;
   private relay: QueryRelay | null = null;
   private cancelKey: CancelKey | null = null;
-  private readonly holds = new Set<string>();
+  /** Why the client's socket is not read: a check pending, the upstream saturated, or the client not reading its answers. */
+  private readonly holds = new Set<'check' | 'upstream' | 'output'>();
+  private clientFull = false;
   private maxStatementBytes: number | undefined;
   private upstreamOptions: UpstreamOptions | null = null;
   /** Set by a cut: the upstream backend is terminated, so nothing the client pipelined runs on after it. */
@@ -133,6 +135,7 @@ export class ClientSession {
       record: (outcome) => session.record(outcome, outcome.intent),
       intend: (text) => session.intend(text),
       holdClient: (why, hold) => this.holdClient(why, hold),
+      clientFull: () => this.clientFull,
       terminate: () => this.end('client'),
       violation: (err) => this.fail('violation', err),
       auditBackpressure: () => session.holdForAudit(),
@@ -162,23 +165,30 @@ export class ClientSession {
     client.resume();
   }
 
+  /**
+   * A client that does not read what it is sent holds the session: the
+   * upstream is not read (its answers stay in PostgreSQL and the kernel) and
+   * the client's own messages wait unread, so neither direction queues more
+   * than a socket buffer in the gateway. Both resume once the client drains.
+   */
   private toClient(bytes: Buffer): void {
     this.session.countOut(bytes.length);
-    if (!this.client.write(bytes) && this.upstream && !this.session.isEnding && !this.holds.has('client-full')) {
-      // The client reads slower than the upstream answers: stop reading the upstream until it drains.
-      this.holds.add('client-full');
-      this.upstream.socket.pause();
+    if (!this.client.write(bytes) && !this.clientFull && !this.session.isEnding) {
+      this.clientFull = true;
+      this.upstream?.socket.pause();
       this.client.once('drain', () => {
-        this.holds.delete('client-full');
+        this.clientFull = false;
+        if (this.session.isEnding) return;
         this.upstream?.socket.resume();
+        this.relay?.resume();
       });
     }
   }
 
-  private holdClient(why: 'check' | 'upstream', hold: boolean): void {
+  private holdClient(why: 'check' | 'upstream' | 'output', hold: boolean): void {
     if (hold) this.holds.add(why);
     else this.holds.delete(why);
-    if (this.holds.has('check') || this.holds.has('upstream')) this.client.pause();
+    if (this.holds.size > 0) this.client.pause();
     else if (!this.session.isEnding) this.client.resume();
   }
 

@@ -4,7 +4,7 @@ import { PreparedNames, type ChangeOutcome } from './prepared-names.js';
 import { Backend, Frontend, Limits, SqlState, TxStatus } from './protocol/codes.js';
 import * as msg from './protocol/messages.js';
 import { FrameReader, type Frame } from './protocol/reader.js';
-import { ResponseTracker, type Settle, type StatementOutcome } from './response-tracker.js';
+import { LOCAL_QUEUE_CAP_BYTES, ResponseTracker, type Settle, type StatementOutcome } from './response-tracker.js';
 import type { Intent } from '../kernel/gateway-session.js';
 import type { StatementCheck } from './statement-check.js';
 import type { SqlDecision } from './sql/check.js';
@@ -26,7 +26,9 @@ export interface RelayDeps {
   /** Puts a statement on record before it is forwarded; null when it cannot be (the session is being cut: forward nothing). */
   intend(text: string): Intent | null;
   /** Pauses/resumes reading from the client while a check is pending or the upstream is saturated. */
-  holdClient(why: 'check' | 'upstream', hold: boolean): void;
+  holdClient(why: 'check' | 'upstream' | 'output', hold: boolean): void;
+  /** True while the client has not read what was written to it (up to its socket's buffer): its messages wait. */
+  clientFull(): boolean;
   terminate(): void;
   violation(err: PgGatewayError): void;
   /** A promise while the audit log is too far behind: nothing more is handled until it resolves. */
@@ -44,6 +46,7 @@ export class QueryRelay {
   /** After a refusal inside an extended batch, skip to Sync as a server would after an error. */
   private discarding = false;
   private busy = false;
+  private pumping = false;
   private closed = false;
   private searchPathStale = false;
   private upstreamFull = false;
@@ -60,6 +63,7 @@ export class QueryRelay {
       toClient: (bytes) => deps.toClient(bytes),
       record: (outcome) => deps.record(outcome),
       searchPathMayHaveChanged: () => (this.searchPathStale = true),
+      localDrained: () => this.resume(),
     });
     this.tracker.txStatus = deps.txStatus;
   }
@@ -78,9 +82,26 @@ export class QueryRelay {
     this.tracker.onUpstreamData(chunk);
   }
 
-  /** Handles buffered messages in order; only a statement check (sometimes) makes it wait. */
+  /** The client drained what it was sent: go on with the messages it sent meanwhile. */
+  resume(): void {
+    if (this.closed || this.outputHeld()) return;
+    this.deps.holdClient('output', false);
+    this.pump();
+  }
+
+  /**
+   * Answers the client has not read, or refusals queued behind a slow
+   * upstream answer, past their caps: handling more messages would only
+   * queue more, so they wait in the reader (and the client's socket is paused).
+   */
+  private outputHeld(): boolean {
+    return this.deps.clientFull() || this.tracker.localBytes >= LOCAL_QUEUE_CAP_BYTES;
+  }
+
+  /** Handles buffered messages in order; a statement check or an unread output makes it wait. */
   private pump(): void {
-    if (this.busy || this.closed) return;
+    if (this.busy || this.closed || this.pumping) return;
+    this.pumping = true;
     try {
       if (this.reader.buffered() > 0) {
         // Checked per arrival rather than per message: a pipelined burst goes through whole.
@@ -88,6 +109,10 @@ export class QueryRelay {
         if (behind) return this.wait(behind);
       }
       while (!this.closed) {
+        if (this.outputHeld()) {
+          this.deps.holdClient('output', true);
+          return;
+        }
         let frame: Frame | null;
         try {
           frame = this.reader.next();
@@ -108,11 +133,13 @@ export class QueryRelay {
       this.flushUnsent();
       this.deps.violation(err instanceof PgGatewayError ? err : protocolViolation(String(err)));
     } finally {
+      this.pumping = false;
       this.flushUnsent();
     }
   }
 
   private wait(pending: Promise<void>): void {
+    this.pumping = false;
     this.busy = true;
     this.deps.holdClient('check', true);
     pending.then(

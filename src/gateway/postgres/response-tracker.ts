@@ -40,7 +40,16 @@ export interface TrackerSink {
   record(outcome: StatementOutcome): void;
   /** A SET/RESET/DISCARD (or the end of a transaction that held one) may have moved search_path. */
   searchPathMayHaveChanged(): void;
+  /** Gateway-made answers waiting behind the upstream fell back under the cap (see `localBytes`). */
+  localDrained?(): void;
 }
+
+/**
+ * Gateway-made answers (refusals) queued behind a slow upstream answer, in
+ * bytes, above which the client's input is not read: a client pipelining
+ * refused statements behind a long query cannot grow the queue without end.
+ */
+export const LOCAL_QUEUE_CAP_BYTES = 1024 * 1024;
 
 const TERMINAL_REPLY = new Uint8Array(256);
 for (const t of [Backend.ParseComplete, Backend.BindComplete, Backend.CloseComplete, Backend.RowDescription, Backend.NoData]) TERMINAL_REPLY[t] = 1;
@@ -51,6 +60,8 @@ for (const t of [Backend.CommandComplete, Backend.ErrorResponse, Backend.ReadyFo
 
 export class ResponseTracker {
   private readonly fifo: Pending[] = [];
+  /** Bytes of gateway-made answers in the FIFO, not yet sent. */
+  localBytes = 0;
   txStatus: number = TxStatus.Idle;
   private setSinceCheck = false;
 
@@ -100,6 +111,7 @@ export class ResponseTracker {
   /** Queues a gateway-made answer behind everything the upstream still owes. */
   local(bytes: Buffer, opts: { ready: boolean }): void {
     this.fifo.push({ kind: 'local', bytes, ready: opts.ready });
+    this.localBytes += bytes.length + LOCAL_OVERHEAD_BYTES;
     if (this.fifo.length === 1) this.drainLocal();
   }
 
@@ -132,6 +144,7 @@ export class ResponseTracker {
    * (they may or may not have run), so none leaves the audit silently.
    */
   abandon(): void {
+    this.localBytes = 0;
     for (const item of this.fifo.splice(0)) {
       if ('settle' in item) item.settle?.('skipped');
       if (item.kind === 'query' || item.kind === 'execute') {
@@ -361,16 +374,22 @@ export class ResponseTracker {
 
   /** Sends gateway-made answers that have reached the head of the queue. */
   private drainLocal(end?: number): void {
+    if (this.fifo[0]?.kind !== 'local') return;
+    const wasFull = this.localBytes >= LOCAL_QUEUE_CAP_BYTES;
     while (this.fifo[0]?.kind === 'local') {
       const item = this.fifo.shift() as Pending & { kind: 'local' };
+      this.localBytes -= item.bytes.length + LOCAL_OVERHEAD_BYTES;
       if (end !== undefined) this.flushTo(end);
       this.send(item.bytes);
       if (item.ready) this.send(readyForQuery(this.txStatus));
     }
+    if (wasFull && this.localBytes < LOCAL_QUEUE_CAP_BYTES) this.sink.localDrained?.();
   }
 }
 
 const EMPTY = Buffer.alloc(0);
+/** What a queued answer costs beyond its bytes (the FIFO entry, the ReadyForQuery): an empty one still counts. */
+const LOCAL_OVERHEAD_BYTES = 64;
 
 function executeOutcome(head: Pending & { kind: 'execute' }, outcome: 'ok' | 'error', tag?: string, sqlstate?: string): StatementOutcome {
   return {

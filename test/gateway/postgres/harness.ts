@@ -18,7 +18,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: Partial<Pick<PostgresGatewayOptions, 'tls' | 'clock' | 'authThrottle' | 'signingIn'>> & { clock?: Clock } = {}): Promise<Harness> {
+export async function startHarness(opts: Partial<Pick<PostgresGatewayOptions, 'tls' | 'clock' | 'authThrottle' | 'signingIn' | 'statementText'>> & { clock?: Clock } = {}): Promise<Harness> {
   const db = await scratch();
   const backend = new FakeBackend();
   const resource = uniqueName('orders-db').replace('_', '-');
