@@ -17,7 +17,15 @@ export interface PgbenchRun {
  * time. `-n` skips the initial VACUUM (a read role may not run it, and the
  * paths must all do the same work).
  */
-export function pgbench(e: Endpoint, r: PgbenchRun): Promise<number> {
+export async function pgbench(e: Endpoint, r: PgbenchRun): Promise<number> {
+  return (await pgbenchCounted(e, r)).tps;
+}
+
+/** Statements each transaction of a script sends (TPC-B-like: BEGIN, 3 UPDATEs, SELECT, INSERT, END). */
+export const STATEMENTS_PER_TRANSACTION: Record<PgbenchScript, number> = { 'select-only': 1, tpcb: 7 };
+
+/** One pgbench run: its tps, and the transactions it completed (for a cost per statement). */
+export function pgbenchCounted(e: Endpoint, r: PgbenchRun): Promise<{ tps: number; transactions: number }> {
   const args = ['-n', '-h', e.host, '-p', String(e.port), '-U', e.user, '-c', String(r.clients), '-j', String(Math.min(r.clients, 2))];
   args.push('-T', String(Math.max(1, Math.round(r.seconds))), '-M', r.protocol);
   if (r.script === 'select-only') args.push('-S');
@@ -29,7 +37,8 @@ export function pgbench(e: Endpoint, r: PgbenchRun): Promise<number> {
       const failed = /number of failed transactions: (\d+)/.exec(stdout);
       if (err || !m) return reject(new Error(`pgbench against ${e.label} failed: ${(stderr || stdout || String(err)).trim().slice(0, 600)}`));
       if (failed && Number(failed[1]) > 0) return reject(new Error(`pgbench against ${e.label}: ${failed[1]} failed transactions`));
-      resolve(Number(m[1]));
+      const done = /number of transactions actually processed: (\d+)/.exec(stdout);
+      resolve({ tps: Number(m[1]), transactions: done ? Number(done[1]) : 0 });
     });
   });
 }

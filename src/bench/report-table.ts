@@ -38,6 +38,20 @@ export function renderTable(r: BenchResults): string {
         ]),
       ),
     );
+    const cpu = (s: Summary | undefined) => (s ? `${s.median.toFixed(1)} µs` : 'n/a');
+    const perRelay = (a: Summary | undefined, b: Summary | undefined) => (a && b && b.median > 0 ? `×${(a.median / b.median).toFixed(2)}` : 'n/a');
+    if (r.throughput.some((t) => t.cpuUsPerStatement)) {
+      out.push('', 'Proxy CPU per statement (user + system of all its threads ÷ statements; median of rounds)');
+      out.push(
+        table(
+          ['workload', 'airlock', 'pgbouncer', 'relay', 'airlock/relay'],
+          r.throughput.map((t) => {
+            const c = t.cpuUsPerStatement ?? {};
+            return [t.name, cpu(c.airlock), cpu(c.pgbouncer), cpu(c.relay), perRelay(c.airlock, c.relay)];
+          }),
+        ),
+      );
+    }
   }
   if (r.audit.length > 0) {
     out.push('', 'Per-statement audit cost (airlock, audit on vs off)');

@@ -13,6 +13,8 @@ export interface ThroughputResult {
   readonly clients: number;
   readonly tps: Partial<Record<PathName, Summary>>;
   readonly ratio: Partial<Record<Exclude<PathName, 'direct'>, Summary>>;
+  /** CPU microseconds (user + system, all threads) the proxy process spent per statement, per round, summarized. */
+  readonly cpuUsPerStatement?: Partial<Record<Exclude<PathName, 'direct'>, Summary>>;
 }
 
 export interface Quantiles {

@@ -16,6 +16,27 @@ export function checkTargets(r: Omit<BenchResults, 'targets'>): TargetCheck[] {
       met: a >= 0.85 && (b === undefined || a >= b),
     });
   }
+  // Issue 15: ≥ 0.9× the Node relay's throughput, and ≤ 1.25× its CPU per statement, at every client count.
+  for (const t of r.throughput.filter((x) => x.script === 'select-only')) {
+    const a = t.tps.airlock?.median;
+    const relay = t.tps.relay?.median;
+    if (a !== undefined && relay) {
+      checks.push({ target: `${t.name}: ≥ 0.9× the Node relay (issue 15)`, measured: `×${(a / relay).toFixed(2)} of the relay's tps`, met: a / relay >= 0.9 });
+    }
+    const ca = t.cpuUsPerStatement?.airlock?.median;
+    const cr = t.cpuUsPerStatement?.relay?.median;
+    if (ca !== undefined && cr) {
+      checks.push({ target: `${t.name}: CPU per statement ≤ 1.25× the relay's (issue 15)`, measured: `${ca.toFixed(1)} µs vs ${cr.toFixed(1)} µs (×${(ca / cr).toFixed(2)})`, met: ca / cr <= 1.25 });
+    }
+  }
+  const connect = r.connect?.ms;
+  if (connect?.airlock && connect.direct) {
+    checks.push({
+      target: 'connect + sign-in + first query ≤ direct (issue 15)',
+      measured: `${connect.airlock.p50.toFixed(2)} ms vs direct ${connect.direct.p50.toFixed(2)} ms`,
+      met: connect.airlock.p50 <= connect.direct.p50,
+    });
+  }
   const added = r.latency?.addedUs.airlock;
   if (added) checks.push({ target: 'added p50 latency ≤ 100 µs', measured: `${added.p50.toFixed(0)} µs (p99 ${added.p99.toFixed(0)} µs)`, met: added.p50 <= 100 });
   if (r.revoke) checks.push({ target: 'revoke → cut p99 ≤ 100 ms', measured: `${r.revoke.ms.p99.toFixed(1)} ms, ${r.revoke.cut}/${r.revoke.sessions} cut`, met: r.revoke.ms.p99 <= 100 && r.revoke.cut === r.revoke.sessions });

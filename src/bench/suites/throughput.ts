@@ -1,6 +1,7 @@
 import type { BenchEnv, Role } from '../bench-env.js';
 import type { Endpoint } from '../endpoints.js';
-import { pgbench, type PgbenchRun } from '../pgbench.js';
+import { pgbench, pgbenchCounted, STATEMENTS_PER_TRANSACTION, type PgbenchRun } from '../pgbench.js';
+import { processCpuMs } from '../process-cpu.js';
 import type { PathName, ThroughputResult } from '../results.js';
 import { summarize } from '../stats.js';
 
@@ -42,18 +43,43 @@ export async function paths(env: BenchEnv, role: Role): Promise<[PathName, Endpo
   return out;
 }
 
+/**
+ * The runs interleaved, round by round. For the targets named in `pids`,
+ * the CPU their proxy process used during each run (every thread, user +
+ * system) divided by the statements it carried goes into `cpuUs`.
+ */
 export async function interleave(
   env: BenchEnv,
   targets: readonly [string, Endpoint][],
   run: Omit<PgbenchRun, 'seconds' | 'wrap'>,
+  cpu?: { readonly pids: ReadonlyMap<string, number>; readonly us: Map<string, number[]> },
 ): Promise<Map<string, number[]>> {
   const samples = new Map<string, number[]>(targets.map(([name]) => [name, []]));
   for (let round = 0; round < env.opts.rounds; round++) {
     for (const [name, endpoint] of targets) {
-      samples.get(name)!.push(await pgbench(endpoint, { ...run, seconds: env.opts.seconds, wrap: env.pgbenchWrap }));
+      const pid = cpu?.pids.get(name);
+      const before = pid === undefined ? null : processCpuMs(pid);
+      const r = await pgbenchCounted(endpoint, { ...run, seconds: env.opts.seconds, wrap: env.pgbenchWrap });
+      samples.get(name)!.push(r.tps);
+      const after = pid === undefined ? null : processCpuMs(pid);
+      const statements = r.transactions * STATEMENTS_PER_TRANSACTION[run.script];
+      if (cpu && before !== null && after !== null && statements > 0) {
+        // Includes the run's sign-ins (a few per run), as PgBouncer's and the relay's do.
+        const list = cpu.us.get(name) ?? [];
+        list.push(((after - before) * 1000) / statements);
+        cpu.us.set(name, list);
+      }
     }
   }
   return samples;
+}
+
+/** The proxy process behind each path, whose CPU per statement is measured. */
+export function proxyPids(env: BenchEnv): Map<string, number> {
+  const pids = new Map<string, number>([['airlock', env.gateway.pid]]);
+  if (env.pgbouncer) pids.set('pgbouncer', env.pgbouncer.pid);
+  if (env.relay) pids.set('relay', env.relay.pid);
+  return pids;
 }
 
 export function ratios(samples: Map<string, number[]>, of: string, to: string): number[] {
@@ -75,16 +101,23 @@ export async function runThroughput(env: BenchEnv, log: (line: string) => void):
   }
   for (const cmp of comparisons(env.opts.clients)) {
     const targets = await paths(env, cmp.role);
-    const samples = await interleave(env, targets, cmp.run);
+    const cpu = { pids: proxyPids(env), us: new Map<string, number[]>() };
+    const samples = await interleave(env, targets, cmp.run, cpu);
     const tps: ThroughputResult['tps'] = {};
     const ratio: ThroughputResult['ratio'] = {};
+    const cpuUs: NonNullable<ThroughputResult['cpuUsPerStatement']> = {};
     for (const [name] of targets) {
       tps[name] = summarize(samples.get(name)!);
       if (name !== 'direct') ratio[name] = summarize(ratios(samples, name, 'direct'));
+      const us = cpu.us.get(name);
+      if (name !== 'direct' && us && us.length > 0) cpuUs[name] = summarize(us);
     }
-    results.push({ name: cmp.name, script: cmp.run.script, protocol: cmp.run.protocol, clients: cmp.run.clients, tps, ratio });
+    results.push({ name: cmp.name, script: cmp.run.script, protocol: cmp.run.protocol, clients: cmp.run.clients, tps, ratio, cpuUsPerStatement: cpuUs });
     const r = (p: Exclude<PathName, 'direct'>) => (ratio[p] ? ratio[p].median.toFixed(2) : 'n/a');
-    log(`  ${cmp.name.padEnd(28)} direct ${tps.direct!.median.toFixed(0).padStart(6)} tps   airlock ×${r('airlock')}   pgbouncer ×${r('pgbouncer')}   relay ×${r('relay')}`);
+    const c = (p: Exclude<PathName, 'direct'>) => (cpuUs[p] ? `${cpuUs[p].median.toFixed(0)}µs` : 'n/a');
+    log(
+      `  ${cmp.name.padEnd(28)} direct ${tps.direct!.median.toFixed(0).padStart(6)} tps   airlock ×${r('airlock')} ${c('airlock')}   pgbouncer ×${r('pgbouncer')} ${c('pgbouncer')}   relay ×${r('relay')} ${c('relay')}  (CPU per statement)`,
+    );
   }
   return results;
 }
