@@ -6,9 +6,13 @@ import { readSegment, segmentFiles, type IntentLine } from './intent-log.js';
 /** The reason written for a statement whose intent outlived its process. */
 export const MAY_HAVE_RUN = 'the gateway stopped before the upstream answered: it may or may not have run';
 
-/** Where a store keeps its intent segments; null for a store that lives in memory (nothing outlives the process). */
-export function intentDirFor(store: Pick<Store, 'location'>): string | null {
-  return store.location === ':memory:' ? null : `${store.location}-intents`;
+/**
+ * Where this node keeps its intent segments (beside a SQLite file; a local
+ * folder of the node's own for a PostgreSQL store, so recovery only ever
+ * closes this node's intents); null for a store in memory.
+ */
+export function intentDirFor(store: Pick<Store, 'intentDir'>): string | null {
+  return store.intentDir;
 }
 
 /**

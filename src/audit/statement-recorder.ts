@@ -82,11 +82,12 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
   // but before answering, the retry on this thread sees it and does not write the batch twice.
   const markerKey = `statement_batch:${randomBytes(8).toString('hex')}`;
   let batchNo = 0;
-  const script = opts.writer !== 'inline' && store.location !== ':memory:' ? writerScript() : null;
+  const inMemory = store.target.dialect === 'sqlite' && store.target.path === ':memory:';
+  const script = opts.writer !== 'inline' && !inMemory ? writerScript() : null;
   if (opts.writer === 'thread' && !script) {
     console.error('airlock: the audit writer thread script was not found (run `npm run build`); statements are written on the main thread');
   }
-  let thread: WriterThread | null = script ? createWriterThread(script, { path: store.location, busyTimeoutMs: 5000, niceness: opts.writerNiceness ?? 5 }) : null;
+  let thread: WriterThread | null = script ? createWriterThread(script, { target: store.target, busyTimeoutMs: 5000, niceness: opts.writerNiceness ?? 5 }) : null;
   thread?.warm();
 
   function countsOf(batch: readonly QueuedStatement[]): SessionCounts[] {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { StoreTarget } from '../store/connection.js';
 import type { AuditEntry } from './chain.js';
 import type { BatchMarker, SessionCounts } from './statement-batch.js';
 
@@ -9,7 +10,8 @@ export type { BatchMarker, SessionCounts };
 
 /** What the writer thread is started with. */
 export interface WriterSetup {
-  readonly path: string;
+  /** The store the thread opens a connection of its own to (a PostgreSQL URL holds its password: never print it). */
+  readonly target: StoreTarget;
   readonly busyTimeoutMs: number;
   /** Added to the thread's nice value: how much it yields to the sessions' threads (Linux; 0 = not at all). */
   readonly niceness: number;
@@ -50,7 +52,7 @@ export function writerScript(): URL | null {
 
 /**
  * A worker thread that writes statement batches into the audit chain with its
- * own SQLite connection, so the commits, fsyncs, canonical JSON and hashing
+ * own store connection, so the commits, fsyncs, canonical JSON and hashing
  * leave the event loop. Started on first use; restarted on the next write
  * after it dies. Batches are answered in the order they were sent.
  */

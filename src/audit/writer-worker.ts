@@ -1,7 +1,7 @@
 /**
  * The statement audit writer's thread (see writer-thread.ts). It owns a
- * connection of its own to the store file and writes each batch it is sent in
- * one `BEGIN IMMEDIATE` transaction through the same code as every other
+ * connection of its own to the store (file or PostgreSQL) and writes each batch it is sent in
+ * one serialized write transaction (`BEGIN IMMEDIATE`, or the store's advisory lock) through the same code as every other
  * audit append (statement-batch.ts → chain.ts): read the chain head, chain the
  * rows, insert them, store the new head, add the sessions' counts. Lifecycle
  * events are written meanwhile by the main thread's connection in
@@ -10,10 +10,7 @@
  */
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
-import type { Database } from '../store/schema.js';
-import { immediateTransaction } from '../store/transaction.js';
+import { connectStore } from '../store/connection.js';
 import { writeStatementBatch } from './statement-batch.js';
 import type { WriterReply, WriterRequest, WriterSetup } from './writer-thread.js';
 
@@ -32,15 +29,12 @@ try {
   // Not allowed here (some containers): the thread keeps the process's priority.
 }
 
-const sqlite = new SQLite(setup.path, { fileMustExist: true });
-sqlite.pragma('journal_mode = WAL');
-sqlite.pragma('synchronous = FULL');
-sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(setup.busyTimeoutMs))}`);
-const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+// One connection: batches are written one after another anyway.
+const { db, transaction } = connectStore(setup.target, { busyTimeoutMs: setup.busyTimeoutMs, poolSize: 1 });
 
 async function handle(req: Extract<WriterRequest, { type: 'write' }>): Promise<WriterReply> {
   try {
-    await immediateTransaction(db, (tx) => writeStatementBatch(tx, { at: new Date(req.at), entries: req.entries, counts: req.counts, marker: req.marker }));
+    await transaction((tx) => writeStatementBatch(tx, { at: new Date(req.at), entries: req.entries, counts: req.counts, marker: req.marker }));
     return { id: req.id, ok: true };
   } catch (err) {
     return { id: req.id, ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };

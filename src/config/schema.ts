@@ -201,6 +201,12 @@ export const configSchema = z
   .object({
     server: z.object({ listen: hostPort.default('127.0.0.1:8700'), public_url: z.string().url().optional() }).strict().default({ listen: '127.0.0.1:8700' }),
     store: z.string().default('sqlite:.airlock/airlock.db'),
+    // An environment variable holding the store URL (a postgres:// URL carries a password); wins over `store`.
+    store_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+    // This process's name among the nodes sharing a store (default: the host name).
+    node: z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_" and "-", at most 63').optional() }).strict().default({}),
+    // With a PostgreSQL store, the local folder of this node's write-ahead intents (default .airlock/intents/<node name>).
+    intents_dir: z.string().optional(),
     review_timeout: duration.default('30m'),
     ticket_url: z.string().regex(/^https?:\/\/[^\s]*\{ticket\}/, 'expected an http(s) URL with {ticket} in it, like "https://tracker.example.com/browse/{ticket}"').optional(),
     // May be empty when identity.oidc signs users in from a provider.

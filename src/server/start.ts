@@ -9,7 +9,7 @@ import { createLifecycle } from '../core/lifecycle.js';
 import type { LoadedConfig } from '../config/load.js';
 import { serverKey } from '../store/meta.js';
 import { closeOrphanedSessions } from '../store/sessions.js';
-import { openStore } from '../store/store.js';
+import { openConfiguredStore } from '../store/configured.js';
 import { startNotifier, type NotifierOptions } from '../notify/notifier.js';
 import { dashboardAppOptions, mergeAppOptions } from '../web/dashboard.js';
 import { createApp, type AppOptions } from './app.js';
@@ -49,7 +49,7 @@ export function splitHostPort(text: string): { host: string; port: number } {
 export async function startControlPlane(config: LoadedConfig, options: StartOptions = {}) {
   const clock = options.clock ?? systemClock;
   const bus = options.bus ?? createEventBus();
-  const store = await openStore(config.file.store, config.baseDir);
+  const store = await openConfiguredStore(config);
   const saltKey = await serverKey(store.db, 'grant-salt');
   const notifier = startNotifier({ store, clock, bus, notify: config.file.notify }, options.notify);
   const lifecycle = createLifecycle({ store, clock, bus, directory: config.directory, saltKey, onCommit: notifier.onCommit });
@@ -57,7 +57,7 @@ export async function startControlPlane(config: LoadedConfig, options: StartOpti
   const intentDir = intentDirFor(store);
   if (intentDir) await recoverIntents(store, intentDir, clock.now());
   await store.transaction(async (tx) => {
-    const orphaned = await closeOrphanedSessions(tx, clock.now());
+    const orphaned = await closeOrphanedSessions(tx, clock.now(), store.dialect === 'postgres' ? { node: store.node } : 'all');
     await appendAudit(
       tx,
       clock.now(),

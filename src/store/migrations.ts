@@ -1,6 +1,24 @@
-import { sql, type Kysely, type Migration } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Migration } from 'kysely';
 
-/** Schema history. Append new migrations; never edit one that has shipped. */
+/** True when migrating a PostgreSQL store (see `counter`). */
+function onPostgres(db: Kysely<unknown>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
+/**
+ * The column type of a count or sequence number: `integer` in SQLite (64-bit
+ * there, and what shipped), `bigint` in PostgreSQL (whose integer is 32-bit;
+ * connection.ts reads bigints back as numbers).
+ */
+function counter(db: Kysely<unknown>): 'integer' | 'bigint' {
+  return onPostgres(db) ? 'bigint' : 'integer';
+}
+
+/**
+ * Schema history. Append new migrations; never edit one that has shipped in a
+ * way that changes what it does to a SQLite file (PostgreSQL stores came later:
+ * a migration may choose its PostgreSQL types, as 0001 does).
+ */
 export const migrations: Record<string, Migration> = {
   '0001_lifecycle': {
     async up(db: Kysely<unknown>) {
@@ -70,10 +88,10 @@ export const migrations: Record<string, Migration> = {
         .addColumn('started_at', 'text', (c) => c.notNull())
         .addColumn('ended_at', 'text')
         .addColumn('end_reason', 'text')
-        .addColumn('statements', 'integer', (c) => c.notNull().defaultTo(0))
-        .addColumn('refused', 'integer', (c) => c.notNull().defaultTo(0))
-        .addColumn('bytes_in', 'integer', (c) => c.notNull().defaultTo(0))
-        .addColumn('bytes_out', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('statements', counter(db), (c) => c.notNull().defaultTo(0))
+        .addColumn('refused', counter(db), (c) => c.notNull().defaultTo(0))
+        .addColumn('bytes_in', counter(db), (c) => c.notNull().defaultTo(0))
+        .addColumn('bytes_out', counter(db), (c) => c.notNull().defaultTo(0))
         .execute();
       await db.schema.createIndex('sessions_grant').on('sessions').column('grant_id').execute();
       await db.schema
@@ -86,7 +104,7 @@ export const migrations: Record<string, Migration> = {
         .execute();
       await db.schema
         .createTable('audit_events')
-        .addColumn('seq', 'integer', (c) => c.primaryKey())
+        .addColumn('seq', counter(db), (c) => c.primaryKey())
         .addColumn('at', 'text', (c) => c.notNull())
         .addColumn('actor', 'text', (c) => c.notNull())
         .addColumn('action', 'text', (c) => c.notNull())
@@ -101,12 +119,12 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_at').on('audit_events').column('at').execute();
       await db.schema
         .createTable('outbox')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-        .addColumn('audit_seq', 'integer', (c) => c.notNull())
+        .addColumn('id', counter(db), (c) => (onPostgres(db) ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement()))
+        .addColumn('audit_seq', counter(db), (c) => c.notNull())
         .addColumn('sink', 'text', (c) => c.notNull())
         .addColumn('event_type', 'text', (c) => c.notNull())
         .addColumn('payload', 'text', (c) => c.notNull())
-        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('attempts', counter(db), (c) => c.notNull().defaultTo(0))
         .addColumn('next_attempt_at', 'text', (c) => c.notNull())
         .addColumn('delivered_at', 'text')
         .addColumn('last_error', 'text')
@@ -157,6 +175,15 @@ export const migrations: Record<string, Migration> = {
     // authentication (checked against the SCRAM verifier) or issue a new secret.
     async up(db: Kysely<unknown>) {
       await db.schema.alterTable('grants').addColumn('mysql_verifiers', 'text').execute();
+    },
+  },
+  '0015_nodes': {
+    // Several nodes may share a PostgreSQL store: each session records the node that carries it, so a node that
+    // starts again closes only the sessions it left open, not those another live node holds. Sessions from before
+    // have none (start-up closes those too: no node that could carry them is running code older than this).
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('sessions').addColumn('node', 'text').execute();
+      await db.schema.createIndex('sessions_node_live').on('sessions').columns(['node', 'ended_at']).execute();
     },
   },
 };

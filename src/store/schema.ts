@@ -63,6 +63,8 @@ export interface SessionsTable {
   refused: number;
   bytes_in: number;
   bytes_out: number;
+  /** The node that carries the session (0015_nodes); null for sessions from before. */
+  node: string | null;
 }
 
 export interface ApiTokensTable {

@@ -26,7 +26,8 @@ function toSession(row: SessionsTable): SessionRecord {
   };
 }
 
-export async function insertSession(tx: Executor, s: SessionRecord): Promise<void> {
+/** Records a new session, carried by `node` (see Store.node). */
+export async function insertSession(tx: Executor, s: SessionRecord, node: string | null = null): Promise<void> {
   await tx
     .insertInto('sessions')
     .values({
@@ -44,6 +45,7 @@ export async function insertSession(tx: Executor, s: SessionRecord): Promise<voi
       refused: 0,
       bytes_in: 0,
       bytes_out: 0,
+      node,
     })
     .execute();
 }
@@ -94,14 +96,23 @@ export async function listSessions(
   return (await q.execute()).map(toSession);
 }
 
-/** Sessions left open by a process that died: they cannot still be live after a restart. */
-export async function closeOrphanedSessions(tx: Executor, at: Date): Promise<string[]> {
-  const open = await tx.selectFrom('sessions').select('id').where('ended_at', 'is', null).execute();
-  if (open.length === 0) return [];
-  await tx
-    .updateTable('sessions')
-    .set({ ended_at: at.toISOString(), end_reason: 'shutdown' })
-    .where('ended_at', 'is', null)
-    .execute();
-  return open.map((r) => r.id);
+/**
+ * Sessions left open by a process that died: they cannot still be live after
+ * a restart. `all` for a store one process owns (SQLite); on a shared store,
+ * only those of this node (and those from before sessions had a node): the
+ * other nodes' sessions are alive.
+ */
+export async function closeOrphanedSessions(tx: Executor, at: Date, scope: 'all' | { readonly node: string } = 'all'): Promise<string[]> {
+  let open = tx.selectFrom('sessions').select('id').where('ended_at', 'is', null);
+  if (scope !== 'all') open = open.where((eb) => eb.or([eb('node', '=', scope.node), eb('node', 'is', null)]));
+  const ids = (await open.execute()).map((r) => r.id);
+  for (let i = 0; i < ids.length; i += 500) {
+    await tx
+      .updateTable('sessions')
+      .set({ ended_at: at.toISOString(), end_reason: 'shutdown' })
+      .where('id', 'in', ids.slice(i, i + 500))
+      .where('ended_at', 'is', null)
+      .execute();
+  }
+  return ids;
 }

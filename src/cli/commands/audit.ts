@@ -4,7 +4,7 @@ import { checkIntentCoverage } from '../../audit/intent-coverage.js';
 import { intentDirFor } from '../../audit/intent-recovery.js';
 import { invalid } from '../../core/errors.js';
 import { loadConfig } from '../../config/load.js';
-import { openStore } from '../../store/store.js';
+import { openConfiguredStore } from '../../store/configured.js';
 import { isoTime, keyValues, oneLine, printJson, printTable } from '../output.js';
 import { action, api } from '../run.js';
 
@@ -49,7 +49,7 @@ export function auditCommands(program: Command): void {
     .action(
       action(async (opts: { config: string; json?: boolean }) => {
         const config = loadConfig(opts.config);
-        const store = await openStore(config.file.store, config.baseDir);
+        const store = await openConfiguredStore(config);
         try {
           const result = await verifyAudit(store.db);
           const intents = await checkIntentCoverage(store.db, intentDirFor(store));

@@ -5,7 +5,7 @@ import { AirlockError } from '../../core/errors.js';
 import { issueToken, parseScope } from '../../core/tokens.js';
 import { loadConfig } from '../../config/load.js';
 import { identityContext } from '../../server/identity-config.js';
-import { openStore } from '../../store/store.js';
+import { openConfiguredStore } from '../../store/configured.js';
 import { isoTime, printJson, printTable, relative, when } from '../output.js';
 import { action, api } from '../run.js';
 
@@ -27,7 +27,7 @@ function printIssued(t: { id: string; token: string; scope: string; expires_at: 
 /** Issues on the server host, straight into the store named by the config (for the first admin, and for bots). */
 async function issueOnServerHost(user: string, opts: IssueOpts): Promise<void> {
   const config = loadConfig(opts.config ?? 'airlock.yaml');
-  const store = await openStore(config.file.store, config.baseDir);
+  const store = await openConfiguredStore(config);
   try {
     const identity = identityContext(config.file, config.directory, store);
     const known = (await identity.users(user)) !== undefined;

@@ -118,7 +118,7 @@ export function createControlPlanePort(deps: ControlPlanePortDeps): ControlPlane
         refused: 0,
       };
       await store.transaction(async (tx) => {
-        await insertSession(tx, { ...session, bytesIn: 0, bytesOut: 0 });
+        await insertSession(tx, { ...session, bytesIn: 0, bytesOut: 0 }, store.node);
         await appendAudit(tx, session.startedAt, [
           {
             actor: grant.user,
