@@ -3,7 +3,8 @@ import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs,
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendAudit, verifyAudit } from '../../src/audit/chain.js';
 import { DEFAULT_STATEMENT_TEXT_CAP_BYTES, statementText } from '../../src/audit/statement-text.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import type { Store } from '../../src/store/store.js';
+import { describeEachStore } from '../support/stores.js';
 
 const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
@@ -53,10 +54,10 @@ function largestStringSeen(): { plugin: KyselyPlugin; largest: () => number } {
   };
 }
 
-describe('verifying the audit chain', () => {
+describeEachStore('verifying the audit chain', (stores) => {
   let store: Store;
   beforeEach(async () => {
-    store = await openStore('sqlite::memory:', '/');
+    store = await (await stores.fresh()).open();
   });
   afterEach(async () => store?.close());
 

@@ -101,3 +101,32 @@ export function describeEachStore(name: string, body: (stores: StoreFactory) => 
     });
   }
 }
+
+/**
+ * Another writer holding the store's write lock (a slow disk, a long
+ * checkpoint, another node's long transaction): every store transaction
+ * waits until `release()`.
+ */
+export async function holdWriteLock(store: Pick<TestStore, 'dialect' | 'url'>): Promise<{ release: () => Promise<void> }> {
+  if (store.dialect === 'sqlite') {
+    const { default: SQLite } = await import('better-sqlite3');
+    const other = new SQLite(store.url.slice('sqlite:'.length));
+    other.exec('BEGIN IMMEDIATE');
+    return {
+      release: async () => {
+        if (other.inTransaction) other.exec('COMMIT');
+        other.close();
+      },
+    };
+  }
+  const { STORE_WRITE_LOCK } = await import('../../src/store/transaction.js');
+  const client = new pg.Client({ connectionString: store.url });
+  await client.connect();
+  await client.query(`begin; select pg_advisory_xact_lock(${STORE_WRITE_LOCK})`);
+  return {
+    release: async () => {
+      await client.query('commit');
+      await client.end();
+    },
+  };
+}

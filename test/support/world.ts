@@ -59,11 +59,12 @@ policies:
     approval: { count: 2, from: { groups: [sre-leads] } }
 `;
 
-/** A whole control plane on a temp SQLite file and a manual clock: the domain as users drive it, minus HTTP. */
-export async function createWorld(configText = EXAMPLE_CONFIG) {
+/** A whole control plane on a temp store (SQLite unless told) and a manual clock: the domain as users drive it, minus HTTP. */
+export async function createWorld(configText = EXAMPLE_CONFIG, opts: { readonly storeUrl?: string } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-test-'));
   const config = parseConfig(configText, 'airlock.yaml', dir);
-  const store: Store = await openStore('sqlite:airlock.db', dir);
+  // A store of the dialect matrix (test/support/stores.ts) when given; a SQLite file in the world's folder by default.
+  const store: Store = await openStore(opts.storeUrl ?? 'sqlite:airlock.db', dir);
   const clock = new ManualClock('2026-03-01T12:00:00Z');
   const bus = createEventBus((err) => {
     throw err;
