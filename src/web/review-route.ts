@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { formatDuration } from '../core/duration.js';
 import type { AccessRequest, Directory, HttpRule, Policy, Role, User } from '../core/model.js';
-import { canReview, isAdmin, maxDurationFor, policyNamed } from '../core/policy.js';
+import { canReview, maxDurationFor, policyNamed } from '../core/policy.js';
 import type { ApiEnv, ControlPlane } from '../server/context.js';
 import { requestView } from '../server/views.js';
 import { listGrants } from '../store/grants.js';
@@ -53,10 +53,12 @@ export function reviewRoute(cp: ControlPlane) {
     const me = c.var.user;
     const all = await listRequests(store.db, { limit: 500 });
     const mayDecide = (r: AccessRequest) => canReview(dir, me, r.user, policyNamed(dir, r.policy));
-    const withReviews = async (r: AccessRequest) => ({ ...requestView(r, await reviewsOf(store.db, r.id)), can_review: r.state === 'pending' && mayDecide(r) });
+    // A read-scoped caller (a read token, an auditor) is offered no decisions: the API would refuse them.
+    const mayAct = c.var.caller.scope === 'admin';
+    const withReviews = async (r: AccessRequest) => ({ ...requestView(r, await reviewsOf(store.db, r.id)), can_review: mayAct && r.state === 'pending' && mayDecide(r) });
     const toReview = await Promise.all(
       all
-        .filter((r) => r.state === 'pending' && mayDecide(r))
+        .filter((r) => mayAct && r.state === 'pending' && mayDecide(r))
         .map(async (r) => {
           const policy = policyNamed(dir, r.policy);
           const recent = (await listGrants(store.db, { user: r.user, resource: r.resource, limit: 5 })).map((g) => ({
@@ -79,7 +81,7 @@ export function reviewRoute(cp: ControlPlane) {
     const mine = await Promise.all(all.filter((r) => r.user === me.name).slice(0, 30).map(withReviews));
     const decided = await Promise.all(
       all
-        .filter((r) => r.state !== 'pending' && r.user !== me.name && (mayDecide(r) || isAdmin(dir, me)))
+        .filter((r) => r.state !== 'pending' && r.user !== me.name && mayDecide(r))
         .sort((a, b) => (b.decidedAt?.getTime() ?? 0) - (a.decidedAt?.getTime() ?? 0))
         .slice(0, 20)
         .map(withReviews),

@@ -181,6 +181,14 @@ describe('history, audit and hidden characters in the dashboard', () => {
     });
   });
 
+  it('offers a read-scoped caller no decisions in the Requests view, as the API would refuse them', async () => {
+    const readToken = (await issueToken(cp.store, systemClock, cp.directory, 'bob', 'airlock', { name: 'grafana', scope: 'read' })).token;
+    const res = await fetch(`${cp.url}/api/dashboard/requests`, { headers: { authorization: `Bearer ${readToken}` } });
+    const data = (await res.json()) as { to_review: unknown[] };
+    expect((await (await fetch(`${cp.url}/api/dashboard/requests`, { headers: { authorization: `Bearer ${tokens.bob}` } })).json()).to_review).toHaveLength(1);
+    expect(data.to_review).toEqual([]);
+  });
+
   it('refuses a ticket_url that is not an http(s) link with {ticket}', () => {
     expect(() => parseConfig(`ticket_url: "javascript:alert(1)//{ticket}"\n${EXAMPLE_CONFIG}`, 'airlock.yaml', '/tmp')).toThrow(/ticket_url: expected an http\(s\) URL with \{ticket\}/);
   });
