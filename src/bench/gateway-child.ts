@@ -27,7 +27,9 @@ async function start(s: GatewayStart): Promise<Running> {
   if (s.statementAudit) {
     // The product exactly as `airlock server` composes it.
     const airlock = await startAirlock(config, { listen: '127.0.0.1:0', postgresListen: '127.0.0.1:0', env: s.env, intents: s.intents });
-    return { cp: airlock, postgres: airlock.postgres!, close: () => airlock.close() };
+    // The Postgres gateway, or the only one a config runs (the MySQL bench section runs a mysql-only config).
+    const gateway = airlock.postgres ?? [...airlock.running.values()][0]!;
+    return { cp: airlock, postgres: gateway, close: () => airlock.close() };
   }
   // Same composition as startAirlock, with the backend's statement audit switched off.
   const cp = await startControlPlane(config, { listen: '127.0.0.1:0' });

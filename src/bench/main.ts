@@ -14,6 +14,8 @@ import { runExpiryCut, runRevokeCut } from './suites/cut.js';
 import { httpTargets, renderHttp, runHttp } from './suites/http-gateway.js';
 import { runIntentCost } from './suites/intent-cost.js';
 import { runLatency } from './suites/latency.js';
+import { checkMysqlTargets, renderMysqlTable } from './suites/mysql-results.js';
+import { runMysql } from './suites/mysql-suite.js';
 import { runScale } from './suites/scale.js';
 import { runThroughput } from './suites/throughput.js';
 import { checkTargets } from './targets.js';
@@ -69,13 +71,20 @@ async function main(argv: readonly string[]): Promise<number> {
   const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
   const opts = parseOptions(argv, join(repo, 'bench/results'));
   const failures: string[] = [];
-  const env = await openBenchEnv(opts, log);
-  let measured: Omit<BenchResults, 'targets' | 'meta'>;
-  try {
-    measured = await measure(env, opts, failures);
-  } finally {
-    await env.close();
+  let measured: Omit<BenchResults, 'targets' | 'meta'> = { throughput: [], audit: [] };
+  const envNotes: string[] = [];
+  // `--only mysql` needs none of the Postgres set-up.
+  if (!opts.only || [...opts.only].some((s) => s !== 'mysql')) {
+    const env = await openBenchEnv(opts, log);
+    try {
+      measured = await measure(env, opts, failures);
+      envNotes.push(...env.notes);
+    } finally {
+      await env.close();
+    }
   }
+  // The MySQL section sets up (and tears down) its own MariaDB database, relay and gateway.
+  const mysql = await suite('mysql', opts, failures, () => runMysql(opts, log));
   const results: BenchResults = {
     meta: {
       date: new Date().toISOString(),
@@ -89,7 +98,8 @@ async function main(argv: readonly string[]): Promise<number> {
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
       notes: [
-        ...env.notes,
+        ...envNotes,
+        ...(mysql?.notes ?? []),
         'pgbench, PostgreSQL, PgBouncer, the byte relay and the gateway share this machine; with few cores they compete for CPU, which weighs on every proxied path',
         ...failures.map((f) => `FAILED ${f}`),
       ],
@@ -97,12 +107,13 @@ async function main(argv: readonly string[]): Promise<number> {
     ...measured,
     targets: [],
   };
-  results.targets = [...checkTargets(results), ...httpTargets(results.http)];
+  results.targets = [...checkTargets(results), ...httpTargets(results.http), ...(mysql ? checkMysqlTargets(mysql.result) : [])];
   mkdirSync(opts.outDir, { recursive: true });
-  writeFileSync(join(opts.outDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(opts.outDir, 'latest.json'), `${JSON.stringify({ ...results, mysql: mysql?.result }, null, 2)}\n`);
   writeFileSync(join(opts.outDir, 'ratios.svg'), renderChart(results));
   console.log(renderTable(results));
   if (results.http) console.log(renderHttp(results.http, table));
+  if (mysql) console.log(renderMysqlTable(mysql.result));
   log(`\nwrote ${join(opts.outDir, 'latest.json')} and ratios.svg`);
   return failures.length > 0 ? 1 : 0;
 }

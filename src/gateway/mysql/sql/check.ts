@@ -5,6 +5,7 @@ import { isMysqlParserReady, loadMysqlParser, parseMysql } from './parse.js';
 import { compileTables, displayName, hasTableRestrictions, isTableAllowed } from './relations.js';
 import type { SqlScope, StatementClass } from './scope.js';
 import { judgeStatement } from './statement-class.js';
+import { statementShape } from './shape.js';
 import { NO_VIEWS, type ViewCatalog } from './views.js';
 import type { RelationRef } from './walk.js';
 
@@ -37,11 +38,15 @@ export interface MysqlCheckOptions {
   readonly database: string;
   /** What the upstream's views read (views.ts); none when absent. */
   readonly views?: ViewCatalog;
+  /** false: judge the text alone, never by its shape (tests compare the two). */
+  readonly byShape?: boolean;
 }
 
 const CACHE_ENTRIES = 10_000;
 const CACHE_MAX_SQL_LENGTH = 16_384;
 const cache = new Map<string, MysqlDecision>();
+/** Kept apart from the texts' cache: ten thousand texts of one shape must not push the shape out. */
+const shapes = new Map<string, MysqlDecision>();
 const scopeKeys = new WeakMap<SqlScope, string>();
 
 function scopeKey(scope: SqlScope): string {
@@ -66,20 +71,32 @@ export async function checkMysql(sql: string, scope: SqlScope, opts: MysqlCheckO
 /** As `checkMysql`, once `loadMysqlParser()` has resolved. */
 export function checkMysqlNow(sql: string, scope: SqlScope, opts: MysqlCheckOptions): MysqlDecision {
   if (sql.length > CACHE_MAX_SQL_LENGTH) return decide(sql, scope, opts);
-  const key = `${scopeKey(scope)}\u0000${JSON.stringify(opts.database)}\u0000${(opts.views ?? NO_VIEWS).fingerprint}\u0000${sql}`;
-  const hit = cache.get(key);
+  const prefix = `${scopeKey(scope)}\u0000${JSON.stringify(opts.database)}\u0000${(opts.views ?? NO_VIEWS).fingerprint}\u0000`;
+  if (opts.byShape === false) return cached(`${prefix}\u0002${sql}`, () => decide(sql, scope, opts));
+  return cached(`${prefix}\u0000${sql}`, () => decide(sql, scope, opts, prefix));
+}
+
+function cached(key: string, make: () => MysqlDecision, into = cache): MysqlDecision {
+  const hit = into.get(key);
   if (hit !== undefined) return hit;
-  const decision = decide(sql, scope, opts);
-  if (cache.size >= CACHE_ENTRIES) cache.clear();
-  cache.set(key, decision);
+  const decision = make();
+  if (into.size >= CACHE_ENTRIES) into.clear();
+  into.set(key, decision);
   return decision;
 }
 
-function decide(sql: string, scope: SqlScope, opts: MysqlCheckOptions): MysqlDecision {
+/** `shapePrefix`: the cache key of this scope, when the statement's shape (shape.ts) may stand for it. */
+function decide(sql: string, scope: SqlScope, opts: MysqlCheckOptions, shapePrefix?: string): MysqlDecision {
   const lexed = lexMysql(sql);
   if (!lexed.ok) return refusal(scope, lexed.reason);
   if (lexed.statements === 0) return { allowed: true, tag: 'EMPTY', classes: [] };
   if (lexed.statements > 1) return refusal(scope, 'more than one statement in one query');
+  const shape = shapePrefix === undefined ? null : statementShape(lexed.normalized);
+  if (shape !== null) {
+    // Only an allowing shape stands for the text (see shape.ts); otherwise the text is judged itself.
+    const byShape = cached(`${shapePrefix}${shape}`, () => decide(shape, scope, opts), shapes);
+    if (byShape.allowed) return byShape;
+  }
   let statements: unknown[];
   try {
     statements = parseMysql(lexed.normalized);
@@ -160,4 +177,5 @@ function throughViews(relations: readonly RelationRef[], opts: MysqlCheckOptions
 /** For tests and configuration reloads. */
 export function clearMysqlDecisionCache(): void {
   cache.clear();
+  shapes.clear();
 }
