@@ -1,4 +1,5 @@
 import type { Needs } from './needs.js';
+import { sqlModeRefusal } from './sql-mode.js';
 import { identValue, objectNameParts } from './walk.js';
 
 /**
@@ -126,6 +127,12 @@ function judgeAssignment(a: Assignment, needs: Needs): void {
   }
   const variable = name.toLowerCase();
   walkValues(a.values, needs);
+  if (variable === 'sql_mode' && !global) {
+    // Strictness and date modes only (sql-mode.ts): drivers set them at connect.
+    const why = sqlModeRefusal(a.values);
+    if (why !== undefined) needs.refuse(why);
+    return;
+  }
   if (PINNED.has(variable)) {
     return needs.refuse(`SET ${variable}: airlock pins it so that it reads each statement as the server does`);
   }

@@ -163,7 +163,7 @@ describe('MySQL policy: the traps of the dialect', () => {
   });
 
   it('SET: sql_mode and the client character set are pinned; global variables are admin; user variables are free', async () => {
-    for (const sql of ["SET sql_mode = 'ANSI_QUOTES'", "SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES'", "SET @@sql_mode = ''", "SET @@session.sql_mode = 'PIPES_AS_CONCAT'", "SET @a = 1, sql_mode = 'ANSI'", 'SET character_set_client = gbk', 'SET NAMES gbk', "SET NAMES 'sjis'"]) {
+    for (const sql of ["SET sql_mode = 'ANSI_QUOTES'", "SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES'", "SET @@sql_mode = 'IGNORE_SPACE'", "SET @@session.sql_mode = 'PIPES_AS_CONCAT'", "SET @a = 1, sql_mode = 'ANSI'", 'SET character_set_client = gbk', 'SET NAMES gbk', "SET NAMES 'sjis'"]) {
       await refused(sql, admin, /pins|character set/);
     }
     await allowed('SET NAMES utf8mb4', read);
@@ -175,6 +175,30 @@ describe('MySQL policy: the traps of the dialect', () => {
     await refused('SET @@global.read_only = 0', write, /SET GLOBAL read_only/);
     await allowed('SET GLOBAL max_connections = 500', admin);
     await refused('SET foreign_key_checks = 0', write, /SET foreign_key_checks/);
+  });
+
+  it('SET sql_mode: strictness and date modes only (what Connector/J sets at connect); the modes that change the reading stay pinned', async () => {
+    await allowed("SET autocommit=1, session_track_schema=1, sql_mode = concat(@@sql_mode,',STRICT_TRANS_TABLES')", read);
+    await allowed("SET @@session.sql_mode = CONCAT(@@session.sql_mode, ',NO_ZERO_DATE', ',ONLY_FULL_GROUP_BY')", read);
+    await allowed("SET SESSION sql_mode = 'traditional'", read);
+    await allowed("SET sql_mode = ''", read);
+    for (const sql of [
+      "SET sql_mode = concat(@@sql_mode, ',ANSI_QUOTES')",
+      "SET sql_mode = 'STRICT_TRANS_TABLES,NO_BACKSLASH_ESCAPES'",
+      "SET sql_mode = 'STRICT_TRANS_TABLES\\,PIPES_AS_CONCAT'",
+      "SET sql_mode = 'ANSI'",
+      "SET sql_mode = 'ORACLE'",
+      "SET sql_mode = 'HIGH_NOT_PRECEDENCE'",
+      'SET sql_mode = DEFAULT',
+      'SET sql_mode = 4',
+      "SET sql_mode = concat(@@global.sql_mode, '')",
+      'SET sql_mode = @saved',
+      "SET sql_mode = concat(@@sql_mode, (SELECT 'ANSI_QUOTES'))",
+      "SET sql_mode = REPLACE(@@sql_mode, 'X', 'ANSI_QUOTES')",
+      "SET GLOBAL sql_mode = 'STRICT_TRANS_TABLES'",
+    ]) {
+      await refused(sql, admin, /sql_mode/);
+    }
   });
 
   it('read roles cannot turn their transaction read-write', async () => {
