@@ -1,26 +1,23 @@
-import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { MysqlBenchResult } from '../../../src/bench/suites/mysql-results.js';
 import { ROOT } from '../../support/cli.js';
 
 /** The bench's MySQL section must not rot: a tiny run of the built harness against the local MariaDB; never judges speed. */
+const execFileP = promisify(execFile);
 const out = mkdtempSync(join(tmpdir(), 'airlock-bench-my-smoke-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('npm run bench: the MySQL section', () => {
   it('measures direct, Airlock and the Node relay, the added latency and memory per idle session', { timeout: 90_000 }, async () => {
-    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [join(ROOT, 'dist/bench/main.js'), '--smoke', '--only', 'mysql', '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.once('error', reject);
-      child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
+    const r = await execFileP(process.execPath, [join(ROOT, 'dist/bench/main.js'), '--smoke', '--only', 'mysql', '--out', out], { cwd: ROOT, timeout: 85_000 }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (err: { code?: number; stdout?: string; stderr?: string }) => ({ code: err.code ?? 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' }),
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('MySQL gateway (MariaDB');
     expect(r.stdout).toContain('airlock/relay');

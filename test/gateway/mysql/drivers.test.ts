@@ -1,8 +1,8 @@
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMysqlGateway, type MysqlGateway } from '../../../src/gateway/mysql/listener.js';
 import { PINNED_SQL_MODE } from '../../../src/gateway/mysql/upstream-target.js';
+import { run } from '../postgres/harness.js';
 import { FakePort } from './fake-port.js';
 import { scratchDatabase, type Scratch } from './mariadb-fixture.js';
 
@@ -18,14 +18,6 @@ import { scratchDatabase, type Scratch } from './mariadb-fixture.js';
 const RESOURCE = 'orders-mysql';
 const JAR = '/usr/share/java/mariadb-java-client.jar';
 const PROBE = fileURLToPath(new URL('./clients/MysqlMetadataProbe.java', import.meta.url));
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: 60_000, env: { ...process.env, ...env } }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 const PYMYSQL = `
 import os, pymysql
@@ -79,7 +71,7 @@ describe('PyMySQL and MariaDB Connector/J through the gateway', () => {
     const g = grant();
     const a = gw.address();
     // C1-only JIT and the serial collector halve the JVM's start on a busy machine.
-    const r = await run('java', ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-cp', JAR, PROBE, `jdbc:mariadb://${a.host}:${a.port}/${RESOURCE}`, g.user, g.secret, 'orders']);
+    const r = await run('java', ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-cp', JAR, PROBE, `jdbc:mariadb://${a.host}:${a.port}/${RESOURCE}`, g.user, g.secret, 'orders'], {});
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');

@@ -86,7 +86,7 @@ export function lexMysql(text: string): LexResult {
 }
 
 /** Index just past the closing quote, or -1. */
-function endOfString(text: string, start: number, quote: number): number {
+export function endOfString(text: string, start: number, quote: number): number {
   for (let i = start + 1; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x5c /* \ */) {
@@ -104,7 +104,8 @@ function endOfString(text: string, start: number, quote: number): number {
   return -1;
 }
 
-function endOfIdentifier(text: string, start: number): number {
+/** Index just past the closing backtick, or -1. */
+export function endOfIdentifier(text: string, start: number): number {
   for (let i = start + 1; i < text.length; i++) {
     if (text.charCodeAt(i) === 0x60) {
       if (text.charCodeAt(i + 1) === 0x60) {

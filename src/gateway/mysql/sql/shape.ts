@@ -1,3 +1,5 @@
+import { endOfIdentifier, endOfString } from './lexer.js';
+
 /**
  * A statement's shape: its text (as the lexer normalized it) with plain
  * number and string literals replaced by `?`, the placeholder of a prepared
@@ -36,7 +38,7 @@ export function statementShape(normalized: string): string | null {
     const c = normalized.charCodeAt(i);
     const glued = i > 0 && isWordChar(normalized.charCodeAt(i - 1));
     if (c === 0x27 /* ' */ || c === 0x22 /* " */ || c === 0x60 /* ` */) {
-      const end = endOfQuoted(normalized, i, c);
+      const end = c === 0x60 ? endOfIdentifier(normalized, i) : endOfString(normalized, i, c);
       if (end < 0) return null;
       if (c !== 0x60 && !glued) {
         out.push(normalized.slice(from, i), '?');
@@ -69,23 +71,4 @@ export function statementShape(normalized: string): string | null {
   if (!replaced) return null;
   out.push(normalized.slice(from));
   return out.join('');
-}
-
-/** Index just past the closing quote (backslash escapes in strings, doubled quotes in both), or -1. */
-function endOfQuoted(text: string, start: number, quote: number): number {
-  for (let i = start + 1; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x5c && quote !== 0x60) {
-      i++;
-      continue;
-    }
-    if (c === quote) {
-      if (text.charCodeAt(i + 1) === quote) {
-        i++;
-        continue;
-      }
-      return i + 1;
-    }
-  }
-  return -1;
 }
