@@ -27,7 +27,7 @@ function runBench(args: readonly string[]): Promise<{ code: number; stdout: stri
 }
 
 describe('the benchmark harness', () => {
-  it('runs every suite in smoke mode and writes the table, latest.json and the ratio chart', { timeout: 180_000 }, async () => {
+  it('runs every suite in smoke mode and writes the table, latest.json and the ratio chart', { timeout: 300_000 }, async () => {
     const r = await runBench(['--smoke', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Throughput');

@@ -1,6 +1,7 @@
+import { forParser, unreadForm } from './compat.js';
 import { functionClass } from './functions.js';
 import { lexMysql } from './lexer.js';
-import type { Needs } from './needs.js';
+import { Needs } from './needs.js';
 import { isMysqlParserReady, loadMysqlParser, parseMysql } from './parse.js';
 import { compileTables, displayName, hasTableRestrictions, isTableAllowed } from './relations.js';
 import type { SqlScope, StatementClass } from './scope.js';
@@ -97,10 +98,19 @@ function decide(sql: string, scope: SqlScope, opts: MysqlCheckOptions, shapePref
     const byShape = cached(`${shapePrefix}${shape}`, () => decide(shape, scope, opts), shapes);
     if (byShape.allowed) return byShape;
   }
+  const parserText = forParser(lexed.normalized);
+  if ('maintenance' in parserText) {
+    // Locks, rebuilds or rewrites tables: admin, and never with table restrictions (its tables are not read).
+    const needs = new Needs(parserText.maintenance);
+    needs.needOpaque(parserText.maintenance);
+    return judge(needs, scope, opts);
+  }
   let statements: unknown[];
   try {
-    statements = parseMysql(lexed.normalized);
+    statements = parseMysql(parserText.text);
   } catch (err) {
+    const unread = unreadForm(lexed.normalized);
+    if (unread !== undefined) return { allowed: false, reason: `airlock: ${unread}, so the statement was not run`, denied: 'command' };
     const message = err instanceof Error ? err.message.replace(/^sql parser error: /, '') : 'unknown error';
     return { allowed: false, reason: `airlock: could not parse the statement (${message}), so it was not run`, denied: 'command' };
   }

@@ -226,6 +226,49 @@ describe('MySQL policy: the traps of the dialect', () => {
     await allowed('SELECT 1 FROM orders FOR UPDATE', write);
   });
 
+  it('WITH ROLLUP is read (the tables still judged); a CTE named rollup is not mistaken for it', async () => {
+    await allowed('SELECT item, SUM(amount) FROM orders GROUP BY item WITH ROLLUP', readOrders);
+    await refused('SELECT value, COUNT(*) FROM secrets GROUP BY value WITH ROLLUP', readOrders, /table shop\.secrets/);
+    await refused('WITH rollup AS (SELECT value FROM secrets) SELECT * FROM rollup', readOrders, /table shop\.secrets/);
+    await allowed("SELECT 'WITH ROLLUP' FROM orders", readOrders);
+  });
+
+  it('LOCK IN SHARE MODE and FOR SHARE are locking reads: write', async () => {
+    await refused('SELECT * FROM orders WHERE id = 1 LOCK IN SHARE MODE', readOrders, /row locks/);
+    await refused('SELECT * FROM orders WHERE id = 1 FOR SHARE', readOrders, /row locks/);
+    await allowed('SELECT * FROM orders WHERE id = 1 LOCK IN SHARE MODE', write);
+    await refused('SELECT * FROM secrets LOCK IN SHARE MODE', write, /table shop\.secrets/);
+  });
+
+  it('JSON_TABLE in FROM: what its document reads is judged', async () => {
+    await allowed("SELECT jt.* FROM orders o, JSON_TABLE(o.item, '$[*]' COLUMNS (x INT PATH '$')) AS jt", readOrders);
+    await refused("SELECT * FROM JSON_TABLE((SELECT value FROM secrets), '$[*]' COLUMNS (x INT PATH '$')) AS jt", readOrders, /table shop\.secrets/);
+  });
+
+  it('SET @a := … is SET @a = …; TABLE t is SELECT * FROM t', async () => {
+    await allowed('SET @a := 1', read);
+    await allowed('SET @n := (SELECT COUNT(*) FROM orders)', readOrders);
+    await refused('SET @v := (SELECT value FROM secrets)', readOrders, /table shop\.secrets/);
+    await refused("SET @a := 1, sql_mode := 'ANSI_QUOTES'", admin, /sql_mode/);
+    await allowed('TABLE orders', readOrders);
+    await refused('TABLE secrets', readOrders, /table shop\.secrets/);
+    await refused('TABLE orders', { ...onlyOrders, tables: ['shop.items'] }, /table shop\.orders/);
+  });
+
+  it('CHECK, OPTIMIZE, REPAIR and ANALYZE TABLE are maintenance: admin without table restrictions', async () => {
+    for (const sql of ['CHECK TABLE orders', 'OPTIMIZE TABLE orders', 'REPAIR NO_WRITE_TO_BINLOG TABLE orders', 'ANALYZE TABLE orders']) {
+      await refused(sql, write, /CHECK TABLE|OPTIMIZE TABLE|REPAIR TABLE|ANALYZE/);
+      await allowed(sql, admin);
+      await refused(sql, { ...admin, denyTables: ['secrets'] }, /with table restrictions/);
+    }
+  });
+
+  it('system-versioned history and SET STATEMENT stay unread, and say so', async () => {
+    await refused("SELECT * FROM orders FOR SYSTEM_TIME AS OF TIMESTAMP '2024-01-01 00:00:00'", admin, /^airlock: FOR SYSTEM_TIME \(the history of system-versioned tables\) is not read by airlock yet/);
+    await refused('SELECT * FROM orders FOR SYSTEM_TIME ALL', admin, /FOR SYSTEM_TIME/);
+    await refused('SET STATEMENT max_statement_time = 1 FOR SELECT * FROM secrets', admin, /SET STATEMENT … FOR is not read by airlock/);
+  });
+
   it('what the parser cannot read is refused, naming the parser', async () => {
     await refused('SELEC 1', admin, /could not parse the statement/);
     await refused('SELECT ' + '('.repeat(200) + '1' + ')'.repeat(200), admin, /could not parse/);
