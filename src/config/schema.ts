@@ -250,6 +250,8 @@ export const configSchema = z
               .string()
               .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i, 'must be a DNS name, e.g. gw.example.com')
               .default('localhost'),
+            // HTTPS to clients: certificate and key files, or one generated at start for <public_host> and *.<public_host>.
+            tls: z.union([z.literal('self-signed'), z.object({ cert: z.string(), key: z.string() }).strict()]).optional(),
           })
           .strict()
           .optional(),

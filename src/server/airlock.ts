@@ -52,7 +52,7 @@ export async function startAirlock(config: LoadedConfig, options: AirlockOptions
       });
       running.set(kind, gateway);
       const address = gateway.address();
-      cp.gateways[kind] = { host: section.public_host ?? address.host, port: address.port };
+      cp.gateways[kind] = { host: section.public_host ?? address.host, port: address.port, ...(kind === 'http' && section.tls ? { tls: true } : {}) };
       gatewayLines.push(gateway.describe());
     }
   } catch (err) {

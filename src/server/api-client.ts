@@ -101,7 +101,7 @@ export function createApiClient(server: string, token: string, fetchImpl: typeof
     auditVerify: () => call<VerifyResult>('GET', '/api/audit/verify'),
     sessions: (q: { live?: boolean; user?: string; limit?: number } = {}) => call<SessionView[]>('GET', '/api/sessions', undefined, q),
     connectInfo: (resource: string) =>
-      call<{ kind: string; host: string; port: number; user: string; database: string }>('GET', `/api/connect/${encodeURIComponent(resource)}`),
+      call<{ kind: string; host: string; port: number; user: string; database: string; tls?: boolean }>('GET', `/api/connect/${encodeURIComponent(resource)}`),
     session: (id: string) => call<{ session: SessionView; events: AuditEvent[] }>('GET', `/api/sessions/${encodeURIComponent(id)}`),
     /** Prometheus text of GET /metrics. */
     metrics: () => call<string>('GET', '/metrics'),

@@ -29,7 +29,7 @@ export interface ControlPlane {
   readonly lifecycle: Lifecycle;
   readonly identity: IdentityContext;
   /** Where each gateway listens, filled in once it is up; clients are told this to connect. */
-  readonly gateways: Partial<Record<Resource['kind'], { host: string; port: number }>>;
+  readonly gateways: Partial<Record<Resource['kind'], { host: string; port: number; tls?: boolean }>>;
 }
 
 /** How the caller proved who they are: an API token (with its scope) or a signed-in session. */

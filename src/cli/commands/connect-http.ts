@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AirlockError } from '../../core/errors.js';
@@ -18,6 +19,8 @@ export interface HttpConnectInfo {
   readonly host: string;
   readonly port: number;
   readonly user: string;
+  /** The gateway serves HTTPS (`gateway.http.tls`); its certificate is verified (NODE_EXTRA_CA_CERTS for a private CA). */
+  readonly tls?: boolean;
 }
 
 export interface HttpConnectOptions {
@@ -28,7 +31,7 @@ export interface HttpConnectOptions {
 
 /** Each http resource is an origin of its own on the gateway: `<resource>.<public host>`. */
 export function gatewayUrl(resource: string, info: HttpConnectInfo): string {
-  return `http://${resource}.${info.host}:${info.port}/`;
+  return `${info.tls ? 'https' : 'http'}://${resource}.${info.host}:${info.port}/`;
 }
 
 /** Where to open the TCP connection: `*.localhost` is this machine, whatever the resolver says. */
@@ -46,14 +49,17 @@ export interface LocalListener {
 export async function startLocalListener(resource: string, info: HttpConnectInfo, secret: string, port = 0): Promise<LocalListener> {
   const url = new URL(gatewayUrl(resource, info));
   const authorization = `Basic ${Buffer.from(`${info.user}:${secret}`).toString('base64')}`;
-  const agent = new http.Agent({ keepAlive: true });
+  // Over TLS the gateway's certificate names <resource>.<host>, not the 127.0.0.1 dialled for *.localhost: SNI and the check use the name.
+  const transport = info.tls ? https : http;
+  const tlsName = info.tls ? { servername: url.hostname } : {};
+  const agent = info.tls ? new https.Agent({ keepAlive: true, ...tlsName }) : new http.Agent({ keepAlive: true });
   const headersFor = (req: http.IncomingMessage): http.OutgoingHttpHeaders => {
     const out: http.OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name) && value !== undefined) out[name] = value;
     return { ...out, host: url.host, authorization };
   };
   const server = http.createServer((req, res) => {
-    const up = http.request({ host: dialHost(url.hostname), port: url.port, method: req.method, path: req.url, headers: headersFor(req), agent });
+    const up = transport.request({ host: dialHost(url.hostname), port: url.port, method: req.method, path: req.url, headers: headersFor(req), agent, ...tlsName });
     up.on('response', (upRes) => {
       const headers: string[] = [];
       for (let i = 0; i + 1 < upRes.rawHeaders.length; i += 2) {
@@ -72,7 +78,7 @@ export async function startLocalListener(resource: string, info: HttpConnectInfo
   });
   // WebSockets: the handshake gets the grant too, then the two sockets are joined.
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    const up = http.request({ host: dialHost(url.hostname), port: url.port, method: req.method, path: req.url, headers: { ...headersFor(req), connection: 'Upgrade', upgrade: req.headers.upgrade ?? 'websocket' } });
+    const up = transport.request({ host: dialHost(url.hostname), port: url.port, method: req.method, path: req.url, headers: { ...headersFor(req), connection: 'Upgrade', upgrade: req.headers.upgrade ?? 'websocket' }, ...tlsName });
     up.on('upgrade', (upRes, upSocket, upHead) => {
       const lines = [`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage}`];
       for (let i = 0; i < upRes.rawHeaders.length; i += 2) lines.push(`${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}`);

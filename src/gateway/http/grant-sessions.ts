@@ -57,6 +57,8 @@ const refused = (status: number, code: Refusal['code'], message: string, headers
 export function grantSessions(opts: GrantSessionsOptions): GrantSessions {
   const { port, kernel, clock, publicHost, throttle } = opts;
   const passes = new BrowserPasses(() => clock.now());
+  // A grant that ends takes its browser passes with it, whether or not a connection of it is open.
+  port.onGrantEnded((ended) => passes.dropGrant(ended.grantId));
   const bound = new WeakMap<Duplex, Promise<Bound | AccessRefused>>();
   // PBKDF2 once per grant and secret, not once per connection: keyed by a hash, never the secret itself.
   const verified = new Map<string, true>();

@@ -1,4 +1,5 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Resource, Role } from '../../core/model.js';
@@ -42,11 +43,13 @@ export interface HttpGatewayOptions {
   readonly ownPaths?: (req: IncomingMessage, res: ServerResponse) => void;
   /** Airlock's cookie names, never forwarded upstream. */
   readonly airlockCookies?: readonly string[];
+  /** HTTPS to clients (`gateway.http.tls`); plain HTTP without it. */
+  readonly tls?: { readonly cert: string; readonly key: string } | null;
   readonly now?: () => Date;
 }
 
 export interface HttpGateway {
-  readonly server: http.Server;
+  readonly server: http.Server | https.Server;
   listen(port: number, host: string): Promise<AddressInfo>;
   close(): Promise<void>;
 }
@@ -89,7 +92,9 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     return state;
   };
 
-  const server = http.createServer({ requireHostHeader: true, insecureHTTPParser: false });
+  const parsing = { requireHostHeader: true, insecureHTTPParser: false } as const;
+  // Same parser and events either way: TLS only wraps the connection (HTTP/1.1 only, no ALPN h2).
+  const server = options.tls ? https.createServer({ ...parsing, cert: options.tls.cert, key: options.tls.key }) : http.createServer(parsing);
 
   const handle = (req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void => {
     void handleRequest(req, res, expectContinue).catch(() => {

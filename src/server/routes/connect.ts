@@ -16,7 +16,7 @@ export function connectRoute(cp: ControlPlane) {
     if (!gateway) {
       throw new AirlockError('no_gateway', 'unavailable', `no ${resource.kind} gateway is running for ${resource.name}; add gateway.${resource.kind}.listen to the server's config`);
     }
-    return c.json({ kind: resource.kind, host: gateway.host, port: gateway.port, user: c.var.user.name, database: resource.name });
+    return c.json({ kind: resource.kind, host: gateway.host, port: gateway.port, user: c.var.user.name, database: resource.name, ...(gateway.tls ? { tls: true } : {}) });
   });
   return app;
 }

@@ -167,7 +167,9 @@ describe('the HTTP gateway in front of a real upstream', () => {
     expect(cookies.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/']);
   });
 
-  it('streams server-sent events as they come and cuts them at once when the session ends', async () => {
+  it('streams server-sent events as they come and cuts them at once when the session ends', async ({ onTestFinished }) => {
+    // The next tests get a session of their own, however this one ends.
+    onTestFinished(() => void gw.renew('reader'));
     const session = gw.session('reader');
     const res = await get('/sse', 'reader', { accept: 'text/event-stream' });
     expect(res.headers.get('content-type')).toBe('text/event-stream');
@@ -186,10 +188,11 @@ describe('the HTTP gateway in front of a real upstream', () => {
     expect(tail).toMatch(/\n\nevent: airlock\ndata: airlock: grant revoked by root: done\n\n$/);
     expect(performance.now() - t0).toBeLessThan(1000);
     await expect.poll(() => upstream.openStreams()).toBe(0);
-    const after = await get('/api/overview');
+    // A pooled connection of the ended session may close under the request once its last second is up (a loaded
+    // machine gets there); a new connection meets the same answer.
+    const after = await get('/api/overview').catch(() => get('/api/overview'));
     expect(after.status).toBe(403);
     expect(await after.json()).toEqual({ error: { code: 'http_session_ended', message: 'airlock: grant revoked by root: done' } });
-    gw.renew('reader');
   });
 });
 
