@@ -32,10 +32,21 @@ export async function recoverIntents(store: Store, dir: string, at: Date): Promi
     if (header && (earliest === null || header.started < earliest)) earliest = header.started;
     for (const intent of intents) pending.set(intent.id, intent);
   }
-  if (pending.size > 0) await dropRecorded(store, pending, earliest ?? new Date(0).toISOString());
+  if (pending.size > 0) await dropRecorded(store, pending, searchFrom(store, earliest));
   if (pending.size > 0) await closeIntents(store, [...pending.values()], at);
   for (const file of files) unlinkSync(file);
   return { closed: pending.size, segments: files.length };
+}
+
+/**
+ * Where to start looking for this node's outcomes. On a shared store other
+ * nodes' rows are interleaved, stamped by their own clocks: a minute of slack
+ * keeps a little clock skew from hiding an outcome (which would then be
+ * recorded a second time, as "may have run").
+ */
+function searchFrom(store: Pick<Store, 'dialect'>, earliest: string | null): string {
+  if (earliest === null) return new Date(0).toISOString();
+  return store.dialect === 'postgres' ? new Date(Date.parse(earliest) - 60_000).toISOString() : earliest;
 }
 
 /** Removes from `pending` every intent whose outcome is already in the chain (written at or after `since`). */

@@ -1,7 +1,8 @@
 import type { Clock } from '../core/clock.js';
 import type { Store } from '../store/store.js';
 import { exponentialBackoff, type BackoffPolicy } from './backoff.js';
-import { headOf, markDead, markDelivered, markRetry } from './outbox-store.js';
+import { headOf, markDead, markDelivered, markRetry, withSinkLease } from './outbox-store.js';
+import type { Executor } from '../store/store.js';
 import { sendRow } from './send.js';
 import type { Sink } from './sinks.js';
 
@@ -14,6 +15,12 @@ export interface DeliveryOptions {
   readonly timeoutMs?: number;
   readonly backoff?: BackoffPolicy;
   readonly log?: (line: string) => void;
+  /**
+   * How often to look for rows nobody announced to this node (default: every
+   * second on a shared PostgreSQL store, where other nodes write rows and a
+   * node that died may leave a sink's retries behind; never on SQLite).
+   */
+  readonly pollMs?: number;
 }
 
 export interface DeliveryStats {
@@ -41,11 +48,26 @@ export function startDeliveryWorker(opts: DeliveryOptions) {
   const timers = new Map<string, () => void>();
   let stopped = false;
 
-  /** Delivers this sink's due rows in order; returns when it is empty or waiting for a retry time. */
+  /**
+   * Delivers this sink's due rows in order, as the sink's only deliverer
+   * among the nodes (see withSinkLease); returns when it is empty or waiting
+   * for a retry time, or at once when another node is delivering it. A row
+   * committed just as the lease was let go is looked for once more, so it
+   * does not wait for the next poll.
+   */
   async function drain(sink: Sink): Promise<void> {
+    while (!stopped) {
+      if (!(await withSinkLease(store, sink.id, (db) => drainLeased(sink, db)))) return;
+      if (store.dialect === 'sqlite') return;
+      const next = await headOf(store.db, sink.id);
+      if (!next || new Date(next.next_attempt_at) > clock.now()) return;
+    }
+  }
+
+  async function drainLeased(sink: Sink, db: Executor): Promise<void> {
     const s = stats[sink.id]!;
     while (!stopped) {
-      const row = await headOf(store.db, sink.id);
+      const row = await headOf(db, sink.id);
       if (!row) return;
       const dueAt = new Date(row.next_attempt_at);
       if (dueAt > clock.now()) {
@@ -56,18 +78,18 @@ export function startDeliveryWorker(opts: DeliveryOptions) {
       const result = await sendRow(sink, row, clock.now(), fetchImpl, timeoutMs);
       const attempts = row.attempts + 1;
       if (result.ok) {
-        await markDelivered(store.db, row.id, clock.now(), attempts);
+        await markDelivered(db, row.id, clock.now(), attempts);
         s.delivered += 1;
         continue;
       }
       s.failedAttempts += 1;
       if (attempts >= backoff.maxAttempts) {
-        await markDead(store.db, row.id, clock.now(), attempts, result.error);
+        await markDead(db, row.id, clock.now(), attempts, result.error);
         s.gaveUp += 1;
         log(`notification ${row.id} (${row.event_type}) to ${sink.label} given up after ${attempts} attempts: ${result.error}`);
         continue;
       }
-      await markRetry(store.db, row.id, attempts, new Date(clock.now().getTime() + backoff.delayMs(attempts)), result.error);
+      await markRetry(db, row.id, attempts, new Date(clock.now().getTime() + backoff.delayMs(attempts)), result.error);
       if (attempts === 1) log(`notification to ${sink.label} failed (${result.error}); retrying with backoff`);
     }
   }
@@ -97,6 +119,9 @@ export function startDeliveryWorker(opts: DeliveryOptions) {
 
   const kick = () => Promise.all(sinks.map(kickSink)).then(() => {});
   void kick();
+  const pollMs = opts.pollMs ?? (store.dialect === 'postgres' ? 1000 : 0);
+  const poll = pollMs > 0 && sinks.length > 0 ? setInterval(() => void kick(), pollMs) : null;
+  poll?.unref();
 
   return {
     /** Looks for new rows now (called after each commit that may have written some). */
@@ -108,6 +133,7 @@ export function startDeliveryWorker(opts: DeliveryOptions) {
     stats: (): Readonly<Record<string, Readonly<DeliveryStats>>> => stats,
     async stop(): Promise<void> {
       stopped = true;
+      if (poll) clearInterval(poll);
       for (const cancel of timers.values()) cancel();
       await Promise.all([...running.values()]);
     },

@@ -1,5 +1,6 @@
+import { sql } from 'kysely';
 import type { OutboxTable } from '../store/schema.js';
-import type { Executor } from '../store/store.js';
+import type { Executor, Store } from '../store/store.js';
 
 /**
  * Outbox rows, one per (event, sink). A row is pending while `delivered_at`
@@ -39,6 +40,36 @@ export async function insertOutboxRows(tx: Executor, rows: readonly NewOutboxRow
 /** The oldest pending row of a sink: delivery is strictly in order per sink, hence per grant. */
 export async function headOf(db: Executor, sink: string): Promise<OutboxRow | undefined> {
   return db.selectFrom('outbox').selectAll().where('sink', '=', sink).where('delivered_at', 'is', null).orderBy('id').limit(1).executeTakeFirst();
+}
+
+/** The first key of every sink's delivery lock (the second is the sink id's hash); "AIRN" in ASCII. */
+const SINK_LEASE_CLASS = 0x4149524e;
+
+/**
+ * Runs `fn` as the only deliverer of `sink`'s rows across every node sharing
+ * the store, and returns true; returns false at once, without running it,
+ * when another node is delivering that sink (it will deliver what is there).
+ * On PostgreSQL a session advisory lock held on one connection for the whole
+ * drain, so a row is sent by one node at a time, in row order; released when
+ * done, or by PostgreSQL itself when the holder's connection dies. A SQLite
+ * store has one process: nothing to take.
+ */
+export async function withSinkLease(store: Pick<Store, 'db' | 'dialect'>, sink: string, fn: (db: Executor) => Promise<void>): Promise<boolean> {
+  if (store.dialect === 'sqlite') {
+    await fn(store.db);
+    return true;
+  }
+  return store.db.connection().execute(async (conn) => {
+    const key = sql`${sql.lit(SINK_LEASE_CLASS)}, hashtext(${sink})`;
+    const taken = await sql<{ ok: boolean }>`select pg_try_advisory_lock(${key}) as ok`.execute(conn);
+    if (!taken.rows[0]?.ok) return false;
+    try {
+      await fn(conn);
+    } finally {
+      await sql`select pg_advisory_unlock(${key})`.execute(conn);
+    }
+    return true;
+  });
 }
 
 export async function markDelivered(db: Executor, id: number, at: Date, attempts: number): Promise<void> {
