@@ -8,6 +8,7 @@ import { domModule } from './client/dom.js';
 import { historyViewModule } from './client/history-view.js';
 import { nowViewModule } from './client/now-view.js';
 import { reviewViewModule } from './client/review-view.js';
+import { signInViewModule } from './client/sign-in-view.js';
 
 /**
  * The dashboard's script, assembled from the client modules' own compiled
@@ -29,6 +30,7 @@ export const DASHBOARD_SCRIPT = `'use strict';
     review: (${reviewViewModule.toString()})(dom),
     connect: (${connectViewModule.toString()})(dom),
     audit: (${auditViewModule.toString()})(dom),
+    signIn: (${signInViewModule.toString()})(dom, api),
   };
   (${appMain.toString()})(dom, api, askText, views);
 })();

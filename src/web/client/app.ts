@@ -7,6 +7,7 @@ import type { Dom } from './dom.js';
 import type { Filters, HistoryView } from './history-view.js';
 import type { EndNotice, NowActions, NowView } from './now-view.js';
 import type { ReviewActions, ReviewView } from './review-view.js';
+import type { SignInView } from './sign-in-view.js';
 import type { AuditEvent, GrantPage, GrantView, Me, NowData, NowGrant, Requestable, RequestsData, SessionView, VerifyResult } from './types.js';
 
 type Route = { view: 'now' | 'ask' | 'requests' | 'history' | 'audit' } | { view: 'session' | 'grant'; id: string };
@@ -18,6 +19,7 @@ export interface Views {
   review: ReviewView;
   connect: ConnectView;
   audit: AuditView;
+  signIn: SignInView;
 }
 
 /**
@@ -137,21 +139,8 @@ export function appMain(dom: Dom, api: Api, askText: AskText, views: Views): voi
 
   /** A grant the Now view showed is gone: say who ended it and why, instead of letting the row just vanish. */
   async function noticeEnded(g: NowGrant): Promise<void> {
-    let text = `${g.user}'s ${g.role} on ${g.resource} ended.`;
-    try {
-      const ended = await api.call<GrantView>('GET', `/api/grants/${encodeURIComponent(g.id)}`);
-      const why = ended.end_reason ? `: ${ended.end_reason}` : '';
-      text =
-        ended.state === 'revoked'
-          ? `${g.user}'s ${g.role} on ${g.resource} was revoked by ${ended.ended_by ?? 'someone'}${why}.`
-          : ended.state === 'released'
-            ? `${g.user} released ${g.role} on ${g.resource}.`
-            : ended.state === 'expired'
-              ? `${g.user}'s ${g.role} on ${g.resource} expired at ${dom.clock(ended.expires_at)}.`
-              : text;
-    } catch {
-      // The notice still says the grant ended; who and why are a bonus.
-    }
+    const ended = await api.call<GrantView>('GET', `/api/grants/${encodeURIComponent(g.id)}`).catch(() => null);
+    const text = nowView.endedText(g, ended);
     notices = [{ id: g.id, text }, ...notices.filter((n) => n.id !== g.id)].slice(0, 5);
   }
 
@@ -232,12 +221,7 @@ export function appMain(dom: Dom, api: Api, askText: AskText, views: Views): voi
   /** The filtered trail as a file: what the viewer may see, up to 10,000 events. */
   async function exportAudit(format: 'json' | 'csv'): Promise<void> {
     const events = await api.call<AuditEvent[]>('GET', auditQuery('10000'));
-    const body = format === 'json' ? JSON.stringify(events, null, 2) : views.audit.auditCsv(events);
-    const link = h('a', { href: URL.createObjectURL(new Blob([body], { type: format === 'json' ? 'application/json' : 'text/csv' })), download: `airlock-audit.${format}` }) as HTMLAnchorElement;
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+    views.audit.download(events, format);
   }
 
   async function loadSession(id: string): Promise<Node> {
@@ -395,40 +379,7 @@ export function appMain(dom: Dom, api: Api, askText: AskText, views: Views): voi
     source?.close();
     source = null;
     me = null;
-    const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', required: true, spellcheck: 'false', 'aria-describedby': 'token-hint' }) as HTMLInputElement;
-    const error = h('p', { class: 'form-error', role: 'alert' });
-    const form = h(
-      'form',
-      {
-        class: 'signin',
-        onsubmit: (e: Event) => {
-          e.preventDefault();
-          api.login(input.value).then(signedIn, (err: unknown) => {
-            error.textContent = api.isFailure(err) ? err.message : String(err);
-          });
-        },
-      },
-      h('h1', {}, 'Sign in to Airlock'),
-      h('label', { for: 'token' }, 'Personal API token'),
-      input,
-      h('p', { id: 'token-hint', class: 'muted small' }, 'Get one on the server host with: airlock tokens issue YOUR-NAME'),
-      error,
-      h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
-    );
-    const provider = h('div', { class: 'signin-provider' });
-    root.replaceChildren(h('div', { class: 'signin-page' }, h('p', { class: 'brand' }, 'Airlock'), provider, form));
-    input.focus();
-    // People sign in with the company's identity provider when one is configured; the token form stays for machines.
-    api.call<{ enabled: boolean; display_name: string | null }>('GET', '/auth/oidc').then(
-      (p) => {
-        if (!p.enabled) return;
-        provider.replaceChildren(
-          h('a', { class: 'button primary', href: '/auth/oidc/start' }, `Sign in with ${p.display_name ?? 'your identity provider'}`),
-          h('p', { class: 'muted small' }, 'or with an API token:'),
-        );
-      },
-      () => undefined,
-    );
+    root.replaceChildren(views.signIn.renderSignIn(signedIn));
   }
 
   function signedIn(who: Me): void {

@@ -108,7 +108,17 @@ export function auditViewModule(dom: Dom) {
     return [head.join(','), ...events.map((e) => [e.seq, e.at, e.actor, e.action, e.target, e.subject_user, e.resource, e.details, e.hash].map(cell).join(','))].join('\r\n') + '\r\n';
   }
 
-  return { auditTable, auditCsv, actionList };
+  /** Hands the events to the browser as a file (JSON or CSV), made in the page from what the viewer may see. */
+  function download(events: readonly AuditEvent[], format: 'json' | 'csv'): void {
+    const body = format === 'json' ? JSON.stringify(events, null, 2) : auditCsv(events);
+    const link = h('a', { href: URL.createObjectURL(new Blob([body], { type: format === 'json' ? 'application/json' : 'text/csv' })), download: `airlock-audit.${format}` }) as HTMLAnchorElement;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+  }
+
+  return { auditTable, auditCsv, actionList, download };
 }
 
 export type AuditView = ReturnType<typeof auditViewModule>;

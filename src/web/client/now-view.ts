@@ -1,5 +1,5 @@
 import type { Dom } from './dom.js';
-import type { NowData, NowGrant, SessionView } from './types.js';
+import type { GrantView, NowData, NowGrant, SessionView } from './types.js';
 
 export interface NowActions {
   release(g: NowGrant): void;
@@ -108,7 +108,17 @@ export function nowViewModule(dom: Dom) {
     return h('section', { 'aria-labelledby': 'now-title' }, h('h1', { id: 'now-title' }, 'Active grants ', h('span', { class: 'count' }, String(grants.length))), ended, banner, body);
   }
 
-  return { renderNow };
+  /** What the notice says of a grant that left the view: who ended it and why, when the API could tell. */
+  function endedText(g: NowGrant, ended: GrantView | null): string {
+    const what = `${g.user}'s ${g.role} on ${g.resource}`;
+    const why = ended?.end_reason ? `: ${ended.end_reason}` : '';
+    if (ended?.state === 'revoked') return `${what} was revoked by ${ended.ended_by ?? 'someone'}${why}.`;
+    if (ended?.state === 'released') return `${g.user} released ${g.role} on ${g.resource}.`;
+    if (ended?.state === 'expired') return `${what} expired at ${dom.clock(ended.expires_at)}.`;
+    return `${what} ended.`;
+  }
+
+  return { renderNow, endedText };
 }
 
 export type NowView = ReturnType<typeof nowViewModule>;
