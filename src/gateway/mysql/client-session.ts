@@ -104,7 +104,7 @@ export class ClientSession {
     this.charset = safeCollation(login.collation).charset;
     if (!(await this.session.begin(grant, login.attributes.get('program_name') ?? login.attributes.get('_client_name')))) return;
     const access = await this.deps.port.access(grant.grantId);
-    const { target, scope } = mysqlTarget(access);
+    const { target, scope, limits } = mysqlTarget(access);
     this.target = target;
     const upstream = await loginUpstream(target, { clientCapabilities: login.capabilities, collation: login.collation, maxPayload: this.deps.login.maxPayload }).catch((err: unknown) => {
       if (err instanceof MysqlGatewayError && err.code.startsWith('upstream')) {
@@ -117,7 +117,7 @@ export class ClientSession {
     });
     this.upstream = upstream;
     upstream.socket.on('error', () => undefined);
-    const pinning = () => sessionPinning(this.charset, scopeIsReadOnly(scope));
+    const pinning = () => sessionPinning(this.charset, scopeIsReadOnly(scope), limits, upstream.serverVersion);
     for (const sql of pinning()) await upstreamQuery(upstream.channel, upstream.capabilities, sql);
     const views = await this.deps.views(target, async () => {
       const rows = (await upstreamQuery(upstream.channel, upstream.capabilities, VIEWS_QUERY)).rows;
@@ -135,6 +135,7 @@ export class ClientSession {
       capabilities: upstream.capabilities,
       maxPayload: this.deps.login.maxPayload,
       database: target.database,
+      maxStatementBytes: limits.maxStatementBytes,
       decide: (text) => this.deps.decide(text, scope, target.database, views),
       toClient: (bytes) => this.toClient(bytes),
       intend: (text) => session.intend(text),

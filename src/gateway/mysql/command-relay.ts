@@ -24,6 +24,8 @@ export interface RelayDeps {
   readonly maxPayload: number;
   /** The database the session is pinned to. */
   readonly database: string;
+  /** The role's `limits.max_statement`: longer statement texts are refused unread. */
+  readonly maxStatementBytes?: number;
   decide(text: string): MysqlDecision;
   toClient(bytes: Buffer): void;
   intend(text: string): Intent | null;
@@ -247,6 +249,12 @@ export class CommandRelay {
   }
 
   private text(packet: Packet): string | null {
+    const max = this.deps.maxStatementBytes;
+    if (max !== undefined && packet.payload.length - 1 > max) {
+      this.sendError(packet, 'TableAccessDenied', `airlock: the statement is ${packet.payload.length - 1} bytes, larger than the ${max} bytes this role allows (limits.max_statement); it was not run`);
+      this.deps.record({ text: `<${packet.payload.length - 1} bytes>`, outcome: 'refused', reason: 'limits.max_statement', durationMs: 0 });
+      return null;
+    }
     const text = this.deps.decodeText(packet.payload.subarray(1));
     if (text === null) this.sendError(packet, 'TableAccessDenied', 'airlock: the statement is not valid text in the connection character set, so it was not run');
     return text;

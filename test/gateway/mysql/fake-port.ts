@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { SqlLimits } from '../../../src/core/model.js';
 import { mysqlVerifiers } from '../../../src/core/mysql-verifiers.js';
 import { grantSalt, newSecret, scramVerifier } from '../../../src/core/secret.js';
 import type { ControlPlanePort, GrantAccess, GrantEnded, SessionEnd, SessionStart, StatementRecord } from '../../../src/gateway/kernel/port.js';
@@ -33,6 +34,7 @@ export class FakePort implements ControlPlanePort {
     allow: StatementClass[];
     tables?: string[];
     denyTables?: string[];
+    limits?: SqlLimits;
     /** false: a secret issued before MySQL verifiers existed (SCRAM only). */
     mysqlVerifiers?: boolean;
     expiresAt?: Date;
@@ -40,7 +42,7 @@ export class FakePort implements ControlPlanePort {
     const secret = newSecret('als');
     const grantId = `g_${randomUUID()}`;
     const { salt, iterations } = this.scramParameters(opts.user, opts.resource);
-    const role = { name: opts.role ?? opts.allow.join('+'), allow: opts.allow, tables: opts.tables, denyTables: opts.denyTables };
+    const role = { name: opts.role ?? opts.allow.join('+'), allow: opts.allow, tables: opts.tables, denyTables: opts.denyTables, limits: opts.limits };
     this.grants.set(grantId, {
       grant: {
         grantId,

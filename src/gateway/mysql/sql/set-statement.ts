@@ -10,7 +10,9 @@ import { identValue, objectNameParts } from './walk.js';
  * every role, since the gateway pins them so its parser reads what the
  * server reads. `SET GLOBAL` / `PERSIST` reach other sessions: admin only.
  * Turning the transaction read-write needs the write class (read roles run
- * upstream with `SET SESSION TRANSACTION READ ONLY` as a second line).
+ * upstream with `SET SESSION TRANSACTION READ ONLY` as a second line). The
+ * role's limits (max_statement_time, max_execution_time,
+ * idle_transaction_timeout) are off the allow-list: only an admin lifts them.
  */
 
 /** Character sets in which a quote or backslash byte is never part of a multi-byte character. */
@@ -34,8 +36,6 @@ const SAFE_SESSION: ReadonlySet<string> = new Set([
   'transaction_isolation',
   'tx_isolation',
   'sql_select_limit',
-  'max_statement_time',
-  'max_execution_time',
   'group_concat_max_len',
   'net_read_timeout',
   'net_write_timeout',
