@@ -6,6 +6,7 @@ import { parseDuration } from '../core/duration.js';
 import { AirlockError } from '../core/errors.js';
 import type { Directory, HttpCredential, HttpRule, HttpScope, Policy, Resource, Role, User } from '../core/model.js';
 import { selectsResource } from '../core/policy.js';
+import { closestKey, knownKeys } from './key-suggestions.js';
 import { configSchema, type ConfigFile } from './schema.js';
 
 export interface LoadedConfig {
@@ -45,10 +46,15 @@ export function parseConfig(text: string, label: string, baseDir: string, path =
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const where = e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : 'syntax';
-    throw new ConfigError(`${label}: ${where}: ${e.message.split('\n')[0]}`);
+    // The yaml library ends its message with the position too: say it once.
+    throw new ConfigError(`${label}: ${where}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
   }
-  const parsed = configSchema.safeParse(doc.toJS() ?? {});
-  if (!parsed.success) throw new ConfigError(`${label}: ${describeIssue(parsed.error.issues[0]!)}`);
+  const parsed = configSchema.safeParse(doc.toJS() ?? {}, { reportInput: true });
+  if (!parsed.success) {
+    // A typo in a key shows as an unknown key and a missing one: the unknown key, with its suggestion, says more.
+    const issues = parsed.error.issues;
+    throw new ConfigError(`${label}: ${describeIssue(issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]!)}`);
+  }
   const file = parsed.data;
   const fail = (where: string, what: string): never => {
     throw new ConfigError(`${label}: ${where}: ${what}`);
@@ -56,9 +62,56 @@ export function parseConfig(text: string, label: string, baseDir: string, path =
   return { file, path, baseDir, directory: buildDirectory(file, fail, baseDir) };
 }
 
+const DURATION_FORM = 'a duration like "15m" (90s, 15m, 1h30m, 4h, 2d)';
+
+/** What a key's value looks like, by the key's name: a wrong type is told the form, not only the type. */
+const FORMS: Record<string, string> = {
+  listen: '"HOST:PORT" like "127.0.0.1:15432"',
+  port: 'a port number like 5432',
+  store: '"sqlite:PATH" like "sqlite:.airlock/airlock.db"',
+  review_timeout: DURATION_FORM,
+  max_duration: DURATION_FORM,
+  token_expiry: DURATION_FORM,
+  token_max_expiry: DURATION_FORM,
+  session_ttl: DURATION_FORM,
+  session_max: DURATION_FORM,
+  statement_timeout: DURATION_FORM,
+  idle_in_transaction_timeout: DURATION_FORM,
+  users: 'a list of users like [{ name: alice, groups: [oncall] }]',
+  groups: 'a list of group names like [oncall, sre]',
+  roles: 'role names like [read] (under a resource: a mapping like { read: { credential: …, allow: [read] } })',
+  allow: 'a list like [read, write]',
+  tables: 'a list of patterns like ["public.*"]',
+  deny_tables: 'a list of patterns like ["public.payment_tokens"]',
+};
+
+const TYPE_WORDS: Record<string, string> = { string: 'text', number: 'a number', boolean: 'true or false', array: 'a list', object: 'a mapping (key: value)' };
+
+function what(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return `"${value}"`;
+  return String(value);
+}
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   const where = issue.path.length > 0 ? pathText(issue.path) : 'top level';
-  if (issue.code === 'unrecognized_keys') return `${where}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeys(configSchema, issue.path);
+    return `${where}: ${issue.keys
+      .map((k) => {
+        const near = closestKey(k, known);
+        return `unknown key "${k}"${near ? `; did you mean "${near}"?` : known.length ? ` (known here: ${known.join(', ')})` : ''}`;
+      })
+      .join('; ')}`;
+  }
+  if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && issue.input === undefined) return `${where}: missing`;
+  if (issue.code === 'invalid_type') {
+    const key = [...issue.path].reverse().find((p) => typeof p === 'string');
+    const form = (key && FORMS[key]) ?? TYPE_WORDS[issue.expected] ?? issue.expected;
+    return `${where}: expected ${form}, got ${what(issue.input)}`;
+  }
   return `${where}: ${issue.message}`;
 }
 

@@ -13,7 +13,7 @@ const name = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_.-]*$/i, 'must be letters, digits, "-", "_" or "." and start with a letter or digit');
 
-const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-f:]+\]:\d{1,5}$/i, 'must be HOST:PORT, e.g. 127.0.0.1:8700');
+const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-f:]+\]:\d{1,5}$/i, 'expected "HOST:PORT" like "127.0.0.1:15432"');
 
 const selector = z
   .object({ users: z.array(name).optional(), groups: z.array(name).optional() })

@@ -33,7 +33,28 @@ describe('airlock.yaml', () => {
   });
 
   it('refuses unknown keys, so typos do not silently do nothing', () => {
-    expect(problem(EXAMPLE_CONFIG.replace('review_timeout: 30m', 'review_timeout: 30m\nreveiw: 1'))).toBe('airlock.yaml: top level: unknown key "reveiw"');
+    expect(problem(EXAMPLE_CONFIG.replace('review_timeout: 30m', 'review_timeout: 30m\nzzz: 1'))).toMatch(
+      /^airlock\.yaml: top level: unknown key "zzz" \(known here: server, store, review_timeout, .*users, /,
+    );
+  });
+
+  it('suggests the closest known key for a typo, at any depth', () => {
+    expect(problem(EXAMPLE_CONFIG.replace('review_timeout: 30m', 'reveiw_timeout: 30m'))).toBe('airlock.yaml: top level: unknown key "reveiw_timeout"; did you mean "review_timeout"?');
+    expect(problem(`${EXAMPLE_CONFIG}gateway: { postgres: { listne: "127.0.0.1:15432" } }\n`)).toBe('airlock.yaml: gateway.postgres: unknown key "listne"; did you mean "listen"?');
+    expect(problem(EXAMPLE_CONFIG.replace('deny_tables: ["public.payment_tokens"]', 'deny_table: ["public.payment_tokens"]'))).toBe(
+      'airlock.yaml: resources[0].roles.read: unknown key "deny_table"; did you mean "deny_tables"?',
+    );
+    expect(problem(EXAMPLE_CONFIG.replace('approval: none', 'aproval: none'))).toContain('unknown key "aproval"; did you mean "approval"?');
+  });
+
+  it('names the expected form for a wrong type, not only the type', () => {
+    expect(problem(`${EXAMPLE_CONFIG}gateway: { postgres: { listen: 15432 } }\n`)).toBe('airlock.yaml: gateway.postgres.listen: expected "HOST:PORT" like "127.0.0.1:15432", got 15432');
+    expect(problem(`${EXAMPLE_CONFIG}server: { listen: "8700" }\n`)).toBe('airlock.yaml: server.listen: expected "HOST:PORT" like "127.0.0.1:15432"');
+    expect(problem(EXAMPLE_CONFIG.replace('review_timeout: 30m', 'review_timeout: 30'))).toBe(
+      'airlock.yaml: review_timeout: expected a duration like "15m" (90s, 15m, 1h30m, 4h, 2d), got 30',
+    );
+    expect(problem(EXAMPLE_CONFIG.replace('port: 5432,', 'port: "five",'))).toBe('airlock.yaml: resources[0].upstream.port: expected a port number like 5432, got "five"');
+    expect(problem('users: alice\n')).toBe('airlock.yaml: users: expected a list of users like [{ name: alice, groups: [oncall] }], got "alice"');
   });
 
   it('refuses a policy naming an undefined user or resource', () => {
@@ -51,8 +72,10 @@ describe('airlock.yaml', () => {
     );
   });
 
-  it('reports YAML syntax errors with a line number', () => {
-    expect(problem('users:\n  - { name: alice\n')).toMatch(/^airlock\.yaml: line \d+, column \d+: /);
+  it('reports YAML syntax errors with their position, once', () => {
+    const message = problem('users:\n  - { name: alice\n');
+    expect(message).toMatch(/^airlock\.yaml: line \d+, column \d+: /);
+    expect(message.match(/line \d+/g)).toHaveLength(1);
   });
 
   it('refuses a bad ticket pattern', () => {

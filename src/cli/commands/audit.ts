@@ -4,6 +4,7 @@ import { checkIntentCoverage } from '../../audit/intent-coverage.js';
 import { intentDirFor } from '../../audit/intent-recovery.js';
 import { invalid } from '../../core/errors.js';
 import { loadConfig } from '../../config/load.js';
+import { locateConfig } from '../../config/locate.js';
 import { openConfiguredStore } from '../../store/configured.js';
 import { isoTime, keyValues, oneLine, printJson, printTable } from '../output.js';
 import { action, api } from '../run.js';
@@ -44,11 +45,11 @@ export function auditCommands(program: Command): void {
   audit
     .command('verify')
     .description('walk the hash chain in the store; exit 0 when it holds, 1 naming the first bad seq')
-    .option('--config <file>', 'config file naming the store', 'airlock.yaml')
+    .option('--config <file>', 'config file naming the store (default: $AIRLOCK_CONFIG, ./airlock.yaml, or the demo\'s ./.airlock/demo/airlock.yaml)')
     .option('--json', 'print JSON')
     .action(
-      action(async (opts: { config: string; json?: boolean }) => {
-        const config = loadConfig(opts.config);
+      action(async (opts: { config?: string; json?: boolean }) => {
+        const config = loadConfig(locateConfig(opts.config, { demo: true }));
         const store = await openConfiguredStore(config);
         try {
           const result = await verifyAudit(store.db);

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { missingCredentialWarnings } from '../../config/credential-warnings.js';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
+import { locateConfig } from '../../config/locate.js';
 import { configSchema } from '../../config/schema.js';
 import { startAirlock } from '../../server/airlock.js';
 import { listenError, type ListenKey } from '../listen-hint.js';
@@ -27,10 +28,11 @@ export function serverCommands(program: Command): void {
   program
     .command('server')
     .description('run the control plane (HTTP API) and the gateways named in the config')
-    .option('--config <file>', 'config file', 'airlock.yaml')
+    .option('--config <file>', 'config file (default: $AIRLOCK_CONFIG or ./airlock.yaml)')
     .option('--listen <host:port>', 'override server.listen (port 0 picks a free port)')
     .action(
-      action(async (opts: { config: string; listen?: string }) => {
+      action(async (flags: { config?: string; listen?: string }) => {
+        const opts = { ...flags, config: locateConfig(flags.config) };
         const config = loadConfig(opts.config);
         warnMissingCredentials(config);
         const running = await startAirlock(config, { listen: opts.listen }).catch((err: unknown) => {
@@ -55,9 +57,10 @@ export function serverCommands(program: Command): void {
   config
     .command('check')
     .description('validate a config file and exit 0 when it is good')
-    .option('--config <file>', 'config file', 'airlock.yaml')
+    .option('--config <file>', 'config file (default: $AIRLOCK_CONFIG or ./airlock.yaml)')
     .action(
-      action((opts: { config: string }) => {
+      action((flags: { config?: string }) => {
+        const opts = { config: locateConfig(flags.config, { demo: true }) };
         const loaded = loadConfig(opts.config);
         warnMissingCredentials(loaded);
         console.log(`${opts.config}: ok (${loaded.directory.users.size} users, ${loaded.directory.resources.size} resources, ${loaded.directory.policies.length} policies)`);

@@ -4,6 +4,7 @@ import { parseDuration } from '../../core/duration.js';
 import { AirlockError } from '../../core/errors.js';
 import { issueToken, parseScope } from '../../core/tokens.js';
 import { loadConfig } from '../../config/load.js';
+import { locateConfig } from '../../config/locate.js';
 import { identityContext } from '../../server/identity-config.js';
 import { openConfiguredStore } from '../../store/configured.js';
 import { isoTime, printJson, printTable, relative, when } from '../output.js';
@@ -26,7 +27,7 @@ function printIssued(t: { id: string; token: string; scope: string; expires_at: 
 
 /** Issues on the server host, straight into the store named by the config (for the first admin, and for bots). */
 async function issueOnServerHost(user: string, opts: IssueOpts): Promise<void> {
-  const config = loadConfig(opts.config ?? 'airlock.yaml');
+  const config = loadConfig(locateConfig(opts.config, { demo: true }));
   const store = await openConfiguredStore(config);
   try {
     const identity = identityContext(config.file, config.directory, store);
@@ -55,7 +56,7 @@ export function tokenCommands(program: Command): void {
     .option('--scope <scope>', 'read (dashboards, Prometheus), request (bots that ask for access) or admin (everything the user may do)')
     .option('--expires <duration>', 'lifetime, e.g. 30d (default identity.token_expiry, 90d)')
     .option('--for <user>', 'through the API, as an admin: issue for another user')
-    .option('--config <file>', 'with USER: the server\'s config file', 'airlock.yaml')
+    .option('--config <file>', 'with USER: the server\'s config file (default: $AIRLOCK_CONFIG, ./airlock.yaml, or the demo\'s)')
     .option('--json', 'print JSON')
     .action(
       action(async (user: string | undefined, opts: IssueOpts) => {
