@@ -126,6 +126,9 @@ describe('history, audit and hidden characters in the dashboard', () => {
     const alice = await pageAs('alice');
     await withScreenshotsOnFailure('grant-page', { alice }, async () => {
       await alice.goto(`${cp.url}/#history`);
+      // Each session names its grant and that grant's reason.
+      const sessionRow = alice.locator('table[aria-label="sessions"] tr', { hasText: sessionId });
+      expect(await sessionRow.locator('td[data-label="Grant"]').textContent()).toBe(`${grantId} INC-1 INC-1 look at \\u202Egpj.exe order\\u0007 9`);
       await alice.locator(`tr[data-grant-id="${grantId}"] a`).first().click();
       await alice.locator('#grant-title').waitFor();
       const page = (await alice.locator('main').textContent())!;

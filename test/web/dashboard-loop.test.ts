@@ -115,6 +115,7 @@ describe('the dashboard loop on a phone', () => {
       await alice.getByLabel('Reason').fill('fix order 7');
       await alice.getByLabel('Ticket').fill('INC-77');
       expect(await checks.locator('.check.bad').count()).toBe(0);
+      expect(await alice.locator('form.ask .form-error').textContent()).toBe('');
       const [phoneAsk] = await screenshots('ask-phone', { alice });
       await alice.getByRole('button', { name: 'Ask for access' }).click();
       const progress = alice.locator('section.progress');

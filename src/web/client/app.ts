@@ -203,7 +203,7 @@ export function appMain(dom: Dom, api: Api, askText: AskText, views: Views): voi
       h('h2', {}, 'Grants'),
       historyView.grantsTable(grants.filter((g) => (!f.user || g.user === f.user) && after(g.starts_at, f.since))),
       h('h2', {}, 'Sessions'),
-      historyView.sessionsTable(shownSessions),
+      historyView.sessionsTable(shownSessions, new Map(grants.map((g) => [g.id, [g.ticket, g.reason].filter(Boolean).join(' ')]))),
     );
   }
 

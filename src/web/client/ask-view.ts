@@ -19,6 +19,7 @@ export interface AskInput {
 export function askViewModule(dom: Dom) {
   const { h } = dom;
 
+  const REFUSED = 'The policy would refuse this request: see the checks above.';
   const field = (id: string, label: string, control: HTMLElement, hint?: HTMLElement) => h('div', { class: 'field' }, h('label', { for: id }, label), control, hint ?? null);
 
   function askForm(rows: readonly Requestable[], send: (a: AskInput) => Promise<void>): HTMLElement {
@@ -26,7 +27,8 @@ export function askViewModule(dom: Dom) {
     const resources = [...new Set(rows.map((r) => r.resource))];
     const resourceSel = h('select', { id: 'ask-resource', name: 'resource' }, resources.map((r) => h('option', { value: r }, r))) as HTMLSelectElement;
     const roleSel = h('select', { id: 'ask-role', name: 'role' }) as HTMLSelectElement;
-    const duration = h('input', { id: 'ask-duration', name: 'duration', value: '30m', autocomplete: 'off', spellcheck: 'false', inputmode: 'text', 'aria-describedby': 'ask-duration-hint' }) as HTMLInputElement;
+    const duration = h('input', { id: 'ask-duration', name: 'duration', value: '30m', autocomplete: 'off', spellcheck: 'false', inputmode: 'text', list: 'ask-durations', 'aria-describedby': 'ask-duration-hint' }) as HTMLInputElement;
+    const durations = h('datalist', { id: 'ask-durations' });
     const durationHint = h('p', { id: 'ask-duration-hint', class: 'muted small' });
     const reason = h('textarea', { id: 'ask-reason', name: 'reason', rows: 2, maxlength: 2000 }) as HTMLTextAreaElement;
     const ticket = h('input', { id: 'ask-ticket', name: 'ticket', autocomplete: 'off', spellcheck: 'false', maxlength: 200, 'aria-describedby': 'ask-ticket-hint' }) as HTMLInputElement;
@@ -64,6 +66,8 @@ export function askViewModule(dom: Dom) {
       reason.required = r.requires.reason;
       ticket.required = Boolean(ticketRe);
       const bad = items.find((i) => !i.ok);
+      if (!bad && error.textContent === REFUSED) error.textContent = '';
+      durations.replaceChildren(...['15m', '30m', '1h', '2h', '4h', '8h'].filter((d) => max === null || dom.parseDuration(d)! <= max).map((d) => h('option', { value: d })));
       return { ok: !bad, first: bad?.field ?? null };
     }
 
@@ -72,6 +76,7 @@ export function askViewModule(dom: Dom) {
       { class: 'ask', 'aria-labelledby': 'ask-title', novalidate: true },
       h('h1', { id: 'ask-title' }, 'Ask for access'),
       h('div', { class: 'ask-grid' }, field('ask-resource', 'Resource', resourceSel), field('ask-role', 'Role', roleSel), field('ask-duration', 'Duration', duration, durationHint)),
+      durations,
       facts,
       field('ask-reason', 'Reason', reason),
       field('ask-ticket', 'Ticket', ticket, ticketHint),
@@ -90,7 +95,7 @@ export function askViewModule(dom: Dom) {
       e.preventDefault();
       const check = evaluate();
       if (!check.ok) {
-        error.textContent = 'The policy would refuse this request: see the checks above.';
+        error.textContent = REFUSED;
         check.first?.focus();
         return;
       }

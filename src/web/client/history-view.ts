@@ -79,7 +79,8 @@ export function historyViewModule(dom: Dom) {
     );
   }
 
-  function sessionsTable(sessions: readonly SessionView[]) {
+  /** Sessions, each linked to its grant; `reasons` (grant id → why) adds the grant's reason where the caller has it. */
+  function sessionsTable(sessions: readonly SessionView[], reasons: ReadonlyMap<string, string> = new Map()) {
     if (!sessions.length) return h('p', { class: 'empty' }, 'No sessions match.');
     return h(
       'table',
@@ -99,7 +100,7 @@ export function historyViewModule(dom: Dom) {
             h('td', { 'data-label': 'Started' }, dom.time(s.started_at)),
             h('td', { 'data-label': 'Ended' }, s.ended_at ? [dom.time(s.ended_at), ` (${s.end_reason ?? ''})`] : h('span', { class: 'state state-active' }, 'live')),
             h('td', { class: 'num', 'data-label': 'Statements' }, String(s.statements), s.refused ? h('span', { class: 'refused' }, ` (${s.refused} refused)`) : null),
-            h('td', { 'data-label': 'Grant' }, h('a', { href: `#grant/${encodeURIComponent(s.grant_id)}`, class: 'mono' }, s.grant_id)),
+            h('td', { 'data-label': 'Grant' }, h('a', { href: `#grant/${encodeURIComponent(s.grant_id)}`, class: 'mono' }, s.grant_id), reasons.get(s.grant_id) ? h('span', { class: 'why small' }, ` ${reasons.get(s.grant_id)!}`) : null),
           ),
         ),
       ),
