@@ -7,11 +7,12 @@ import { postgresTarget, type SqlScope, type UpstreamTarget } from './backend.js
 import type { CancelKey } from './cancel-keys.js';
 import { runClientStartup, type StartupDeps } from './client-startup.js';
 import { PgGatewayError } from './errors.js';
-import { SqlState } from './protocol/codes.js';
+import { SqlState, TxStatus } from './protocol/codes.js';
 import * as msg from './protocol/messages.js';
 import { QueryRelay } from './query-relay.js';
 import { StatementCheck, scopeIsReadOnly, type CheckSql, type CheckSqlNow } from './statement-check.js';
-import { cancelUpstream, openUpstream, terminateUpstream, type UpstreamConnection, type UpstreamOptions } from './upstream.js';
+import { cancelUpstream, terminateUpstream, type UpstreamConnection, type UpstreamOptions } from './upstream.js';
+import type { UpstreamPool } from './upstream-pool.js';
 
 /**
  * The Postgres wiring of one client connection: startup and authentication,
@@ -28,6 +29,8 @@ export interface SessionDeps extends StartupDeps {
   readonly startupTimeoutMs: number;
   /** How long a cut waits for the upstream to finish the message in flight before dropping it mid-message. */
   readonly cutGraceMs: number;
+  /** Warm upstream connections: a session takes one, and gives it back if it ends cleanly. */
+  readonly pool: UpstreamPool;
 }
 
 export class ClientSession {
@@ -44,6 +47,12 @@ export class ClientSession {
   private upstreamOptions: UpstreamOptions | null = null;
   /** Set by a cut: the upstream backend is terminated, so nothing the client pipelined runs on after it. */
   private terminateUpstream = false;
+  /** The upstream connection going back to the pool (reset first): settled once it is out of this session's hands. */
+  private released: Promise<void> | null = null;
+  private readonly upstreamListeners = {
+    data: (chunk: Buffer) => this.relay?.onUpstreamData(chunk),
+    close: () => this.upstreamLost(),
+  };
   /** Resolves once the connection is closed and its end (if due) recorded. */
   readonly done: Promise<void>;
   /** Resolves once sign-in is over, whichever way it went (the listener counts connections still signing in). */
@@ -107,7 +116,7 @@ export class ClientSession {
       statementTimeoutSeconds: limits.statementTimeoutSeconds,
       idleInTransactionTimeoutSeconds: limits.idleInTransactionTimeoutSeconds,
     };
-    const upstream = await openUpstream(target, this.upstreamOptions).catch((err: unknown) => {
+    const upstream = await this.deps.pool.acquire(target, this.upstreamOptions).catch((err: unknown) => {
       if (err instanceof PgGatewayError && err.code.startsWith('upstream') && err.upstreamDetail) {
         void this.deps.backend
           .upstreamFailed?.({ grantId: grant.grantId, resource: grant.resource, role: grant.role, login: target.user, detail: err.upstreamDetail })
@@ -147,8 +156,8 @@ export class ClientSession {
     greeting.push(...upstream.parameterStatus, msg.backendKeyData(this.cancelKey.pid, this.cancelKey.secret), msg.readyForQuery(upstream.txStatus));
     this.toClient(Buffer.concat(greeting));
 
-    upstream.socket.on('data', (chunk: Buffer) => relay.onUpstreamData(chunk));
-    upstream.socket.on('close', () => this.upstreamLost());
+    upstream.socket.on('data', this.upstreamListeners.data);
+    upstream.socket.on('close', this.upstreamListeners.close);
     if (upstream.rest.length > 0) relay.onUpstreamData(upstream.rest);
     upstream.socket.resume();
 
@@ -257,11 +266,33 @@ export class ClientSession {
     if (!this.session.end(reason)) return;
     this.relay?.close();
     this.client.end();
-    this.closeUpstream();
+    if (reason === 'client' && this.upstreamReusable()) this.releaseUpstream();
+    else this.closeUpstream();
+  }
+
+  /**
+   * The client left on its own, between statements, outside a transaction,
+   * with nothing forwarded still unanswered: the upstream connection holds
+   * nothing of this session that `DISCARD ALL` does not clear.
+   */
+  private upstreamReusable(): boolean {
+    const up = this.upstream;
+    const tracker = this.relay?.tracker;
+    return !!up && !!tracker && !this.terminateUpstream && !up.socket.destroyed && tracker.quiet() && tracker.txStatus === TxStatus.Idle;
+  }
+
+  private releaseUpstream(): void {
+    const up = this.upstream!;
+    // From here no cancel or terminate of this session can reach the connection another session may get.
+    this.upstream = null;
+    up.socket.off('data', this.upstreamListeners.data);
+    up.socket.off('close', this.upstreamListeners.close);
+    this.released = this.deps.pool.release(up, this.target!, this.upstreamOptions!);
   }
 
   /** What was forwarded may still be answered (and may have run): wait for the upstream to close (closeUpstream bounds it), then give up the rest. */
   private async settled(): Promise<void> {
+    if (this.released) await this.released;
     const socket = this.upstream?.socket;
     if (socket && !socket.closed) await new Promise<void>((resolve) => socket.once('close', () => resolve()));
     this.relay?.tracker.abandon();

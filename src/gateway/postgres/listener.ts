@@ -13,6 +13,7 @@ import { ClientSession } from './client-session.js';
 import { checkSql as realCheckSql, checkSqlNow as realCheckSqlNow } from './sql/check.js';
 import type { CheckSql } from './statement-check.js';
 import { secureContextFor, type GatewayTls } from './tls-config.js';
+import { UpstreamPool, type UpstreamPoolOptions } from './upstream-pool.js';
 
 /**
  * The PostgreSQL adapter's listener: accepts client connections and runs one
@@ -41,11 +42,15 @@ export interface PostgresGatewayOptions {
   readonly auditWaitMs?: number;
   /** What the audit keeps of statement texts (config `audit.statements`, default `text`). */
   readonly statementText?: StatementTextMode;
+  /** Warm upstream connections per role credential (upstream-pool.ts); `maxIdle: 0` turns it off. */
+  readonly upstreamPool?: UpstreamPoolOptions;
 }
 
 export interface PostgresGateway {
   address(): { host: string; port: number };
   sessions(): SessionSummary[];
+  /** Warm upstream connections kept for the next session. */
+  readonly upstreamPool: UpstreamPool;
   /** Stops accepting, ends every live session (reason `shutdown`) and waits for their records. */
   close(): Promise<void>;
 }
@@ -69,6 +74,7 @@ export async function createPostgresGateway(opts: PostgresGatewayOptions): Promi
     auditWaitMs: opts.auditWaitMs,
   });
 
+  const pool = new UpstreamPool(opts.upstreamPool);
   const deps = {
     kernel,
     backend: opts.backend,
@@ -81,9 +87,10 @@ export async function createPostgresGateway(opts: PostgresGatewayOptions): Promi
     checkSqlNow: opts.checkSql ? undefined : realCheckSqlNow,
     startupTimeoutMs: opts.startupTimeoutMs ?? 10_000,
     cutGraceMs: 500,
+    pool,
   };
 
-  return listenForSessions({
+  const listener = await listenForSessions({
     listen: opts.listen,
     kernel,
     signingIn: opts.signingIn,
@@ -98,4 +105,13 @@ export async function createPostgresGateway(opts: PostgresGatewayOptions): Promi
       socket.end(errorResponse({ severity: 'FATAL', sqlstate: SqlState.TooManyConnections, message }));
     },
   });
+  return {
+    address: () => listener.address(),
+    sessions: () => listener.sessions(),
+    upstreamPool: pool,
+    async close() {
+      await listener.close();
+      pool.close();
+    },
+  };
 }

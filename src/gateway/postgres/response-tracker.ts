@@ -124,6 +124,11 @@ export class ResponseTracker {
     return this.fifo.length === 0;
   }
 
+  /** Nothing owed, and the client's stream at a message boundary. */
+  quiet(): boolean {
+    return this.fifo.length === 0 && this.remaining === 0 && this.body === null && this.headerLen === 0 && !this.stopped;
+  }
+
   /**
    * Stop forwarding once the client stream is at a message boundary, so a
    * final gateway message is never spliced into the middle of a DataRow.

@@ -135,21 +135,53 @@ export async function connectUpstreamSocket(target: UpstreamTarget, resource: st
   }
 }
 
-/** Connects, authenticates and waits for ReadyForQuery, within a deadline. */
+/** Connects, authenticates and readies the connection for a session, within a deadline. */
 export async function openUpstream(target: UpstreamTarget, opts: UpstreamOptions): Promise<UpstreamConnection> {
+  return withDeadline(opts, async (track) => {
+    const socket = track(await connectUpstreamSocket(target, opts.resource));
+    // Signed in under the role's name, not the user's: a pooled connection serves other users of the role later.
+    const { puller, parameterStatus, key } = await signIn(socket, target, { ...opts, applicationName: roleApplicationName(opts) });
+    return ready(socket, puller, target, opts, parameterStatus, key);
+  });
+}
+
+/**
+ * Readies a warm connection (clean: see upstream-pool.ts) for a new session:
+ * the user's application_name, and the search path and catalog facts read
+ * afresh, in one round trip.
+ */
+export async function reuseUpstream(
+  conn: Pick<UpstreamConnection, 'socket' | 'parameterStatus' | 'key'>,
+  target: UpstreamTarget,
+  opts: UpstreamOptions,
+): Promise<UpstreamConnection> {
+  return withDeadline(opts, async () => {
+    const puller = new SocketPuller(conn.socket, new FrameReader({ typed: true, maxLength: Limits.messageBytes }), (why) => unreachable(opts.resource, why));
+    conn.socket.resume();
+    return ready(conn.socket, puller, target, opts, [...conn.parameterStatus], conn.key);
+  });
+}
+
+/** The application_name a connection signs in with: the role's, so that RESET in a later session never shows an earlier user. */
+export function roleApplicationName(opts: Pick<UpstreamOptions, 'resource' | 'role'>): string {
+  return `airlock:${opts.resource}:${opts.role}`.slice(0, 63);
+}
+
+async function withDeadline<T extends UpstreamConnection>(opts: UpstreamOptions, work: (track: (s: net.Socket) => net.Socket) => Promise<T>): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let timer: NodeJS.Timeout | undefined;
   let socket: net.Socket | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(unreachable(opts.resource, `no answer within ${timeoutMs} ms`)), timeoutMs);
   });
+  const working = work((s) => (socket = s));
+  // Work that finishes after the deadline must still close its connection.
+  working.then((c) => (timedOut ? c.socket.destroy() : undefined)).catch(() => undefined);
+  let timedOut = false;
   try {
-    const connecting = connectUpstreamSocket(target, opts.resource).then((s) => (socket = s));
-    // A connect that finishes after the deadline must still be closed.
-    connecting.catch(() => undefined);
-    const connected = await Promise.race([connecting, deadline]);
-    return await Promise.race([startup(connected, target, opts), deadline]);
+    return await Promise.race([working, deadline]);
   } catch (err) {
+    timedOut = true;
     socket?.destroy();
     throw err;
   } finally {
@@ -186,22 +218,50 @@ async function signIn(socket: net.Socket, target: UpstreamTarget, opts: Upstream
   return { puller, parameterStatus, key };
 }
 
-async function startup(socket: net.Socket, target: UpstreamTarget, opts: UpstreamOptions): Promise<UpstreamConnection> {
-  const { puller, parameterStatus, key } = await signIn(socket, target, opts);
+async function ready(
+  socket: net.Socket,
+  puller: SocketPuller,
+  target: UpstreamTarget,
+  opts: UpstreamOptions,
+  parameterStatus: Buffer[],
+  key: UpstreamConnection['key'],
+): Promise<UpstreamConnection> {
   const factsKey = catalogKey(target);
   const known = catalogCache.get(factsKey);
-  if (known) {
-    socket.write(msg.query(SEARCH_PATH_QUERY));
-    const { searchPath, txStatus } = await readSearchPath(puller, opts);
-    return { socket, parameterStatus, key, txStatus, searchPath, catalog: known, rest: puller.detach() };
-  }
-  // Both internal queries go out at once: one round trip before the relay starts.
-  socket.write(Buffer.concat([msg.query(SEARCH_PATH_QUERY), msg.query(CATALOG_QUERY)]));
-  const { searchPath } = await readSearchPath(puller, opts);
-  const { catalog, txStatus } = await readCatalog(puller, opts);
+  // Every internal query goes out at once: one round trip before the relay starts.
+  const queries = [msg.query(`SET application_name TO ${quoteLiteral(opts.applicationName.slice(0, 63))}`), msg.query(SEARCH_PATH_QUERY)];
+  if (!known) queries.push(msg.query(CATALOG_QUERY));
+  socket.write(Buffer.concat(queries));
+  await readSet(puller, opts, parameterStatus);
+  const { searchPath, txStatus } = await readSearchPath(puller, opts);
+  if (known) return { socket, parameterStatus, key, txStatus, searchPath, catalog: known, rest: puller.detach() };
+  const { catalog, txStatus: after } = await readCatalog(puller, opts);
   catalogCache.set(factsKey, catalog);
-  const rest = puller.detach();
-  return { socket, parameterStatus, key, txStatus, searchPath, catalog, rest };
+  return { socket, parameterStatus, key, txStatus: after, searchPath, catalog, rest: puller.detach() };
+}
+
+/** Reads a SET's answer, keeping the ParameterStatus it reports (application_name) for the client's greeting. */
+async function readSet(puller: SocketPuller, opts: UpstreamOptions, parameterStatus: Buffer[]): Promise<void> {
+  for (;;) {
+    const frame = await puller.next();
+    if (frame.type === Backend.ParameterStatus) noteParameterStatus(parameterStatus, frame.raw);
+    else if (frame.type === Backend.ErrorResponse) throw startupRefused(frame.body, opts);
+    else if (frame.type === Backend.ReadyForQuery) return;
+  }
+}
+
+/** Replaces (or adds) the ParameterStatus of the same name. */
+export function noteParameterStatus(list: Buffer[], raw: Buffer): void {
+  const name = (b: Buffer) => b.toString('utf8', 5, b.indexOf(0, 5));
+  const n = name(raw);
+  const i = list.findIndex((b) => name(b) === n);
+  if (i >= 0) list[i] = Buffer.from(raw);
+  else list.push(Buffer.from(raw));
+}
+
+/** A SQL string literal (standard_conforming_strings is pinned on: only quotes need doubling); NULs cannot be sent. */
+function quoteLiteral(text: string): string {
+  return `'${text.replaceAll('\0', '').replaceAll("'", "''")}'`;
 }
 
 function pinnedSettings(opts: UpstreamOptions): string {
