@@ -192,6 +192,12 @@ export class QueryRelay {
 
   private onQuery(frame: Frame): Promise<void> | void {
     const text = msg.parseQuery(frame.body);
+    const kept = this.tracker.txStatus === TxStatus.Failed ? undefined : this.deps.check.keptLimit(text);
+    if (kept) {
+      this.deps.record({ text, outcome: 'ok', commandTag: kept.tag, reason: `answered by the gateway: the role's ${kept.setting} stays in force`, durationMs: 0 });
+      this.tracker.local(msg.commandComplete(kept.tag), { ready: true });
+      return;
+    }
     return this.withDecision(text, (decision) => {
       if (decision.allowed) {
         const intent = this.deps.intend(text);

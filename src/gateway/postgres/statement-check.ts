@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { SqlScope } from './backend.js';
+import { keptLimitAnswer } from './kept-limits.js';
 import type { CatalogFacts } from './sql/catalog-facts.js';
 import { type SqlCheckOptions, type SqlDecision, decisionBytes } from './sql/check.js';
 import { Lru, stringBytes } from './sql/lru.js';
@@ -70,6 +71,11 @@ export class StatementCheck {
       maxBytes: limits.memoBytes ?? DEFAULT_MEMO_BYTES,
       sizeOf: (key, decision) => stringBytes(key) + decisionBytes(decision),
     });
+  }
+
+  /** A statement the gateway answers itself without forwarding it (kept-limits.ts), or undefined. */
+  keptLimit(sql: string): { tag: 'SET'; setting: string } | undefined {
+    return keptLimitAnswer(sql, this.scope);
   }
 
   /** Estimated bytes the memo holds; for tests and metrics. */

@@ -44,6 +44,11 @@ describe('a hostile session cannot hurt production or the gateway', () => {
       try {
         const st = (await c.query('show statement_timeout')).rows[0].statement_timeout as string;
         const idle = (await c.query('show idle_in_transaction_session_timeout')).rows[0].idle_in_transaction_session_timeout as string;
+        // What pg_dump sends on connect: answered by the gateway, the limits stay.
+        await c.query('SET statement_timeout = 0');
+        await c.query("set idle_in_transaction_session_timeout to '0';");
+        expect((await c.query('show statement_timeout')).rows[0].statement_timeout).toBe(st);
+        expect((await c.query('show idle_in_transaction_session_timeout')).rows[0].idle_in_transaction_session_timeout).toBe(idle);
         return [st, idle];
       } finally {
         await c.end();

@@ -39,6 +39,10 @@ export function errorResponse(e: ErrorFields): Buffer {
   return typed(Backend.ErrorResponse, Buffer.concat(parts));
 }
 
+export function commandComplete(tag: string): Buffer {
+  return typed(Backend.CommandComplete, cstr(tag));
+}
+
 const READY = new Map<number, Buffer>();
 export function readyForQuery(txStatus: number): Buffer {
   let b = READY.get(txStatus);

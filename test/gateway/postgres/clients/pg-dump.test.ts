@@ -9,16 +9,13 @@ import { DENIED, type ScopedGateway, startScopedGateway } from './scoped-gateway
  * `public.*` that denies `public.payment_tokens`, against the real server.
  *
  * pg_dump lifts statement_timeout and idle_in_transaction_session_timeout
- * (`SET … = 0`) on connect, and a read role may not lift the operator's
- * limits. Until the gateway answers those two itself (keeping the limit),
- * this test lets exactly those two texts through and sends every other
- * statement to the real policy; `refused` lists what the policy refused.
+ * (`SET … = 0`) on connect; the gateway answers those itself and the role's
+ * limits stay (kept-limits.ts). Every statement goes to the real policy;
+ * `refused` lists what it refused.
  */
 
-const OPERATOR_TIMEOUTS = new Set(['SET statement_timeout = 0', 'SET idle_in_transaction_session_timeout = 0']);
 const refused: string[] = [];
 const policy: CheckSql = async (sql, scope, opts) => {
-  if (OPERATOR_TIMEOUTS.has(sql)) return { allowed: true, tags: ['SET'], classes: [] };
   const d = await checkSql(sql, scope, opts);
   if (!d.allowed) refused.push(`${d.reason} :: ${sql.slice(0, 120)}`);
   return d;
