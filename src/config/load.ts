@@ -170,7 +170,7 @@ function buildDirectory(file: ConfigFile, fail: Fail, baseDir: string): Director
         database: r.upstream.database,
         tlsVerify: r.upstream.tls_verify ?? true,
         tlsCa: r.upstream.tls_ca ? readCa(r.upstream.tls_ca, `resources[${i}].upstream.tls_ca`) : undefined,
-        ...(r.kind === 'http' ? { url: r.upstream.url, encodedSlash: r.upstream.encoded_slash ?? 'segment' } : {}),
+        ...(r.kind === 'http' ? { url: r.upstream.url, encodedSlash: r.upstream.encoded_slash ?? 'segment', checkPath: r.upstream.check_path ?? '/' } : {}),
       },
       labels: r.labels ?? {},
       // Every grant has an end: a resource without its own cap gets 8h.

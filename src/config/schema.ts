@@ -95,6 +95,8 @@ const resource = z
         port: z.number().int().min(1).max(65535).optional(),
         url: z.string().regex(/^https?:\/\/[^\s/?#]+(?:\/[^\s?#]*)?$/i, 'must be an http:// or https:// base URL without query or fragment').optional(),
         encoded_slash: z.enum(['segment', 'refuse']).optional(),
+        // `airlock resources check` GETs this path with each role's credential: one the upstream answers only with it.
+        check_path: z.string().regex(/^\/[^\s#]*$/, 'must be a path like /api/whoami').optional(),
         database: z.string().optional(),
         tls: z.boolean().optional(),
         tls_ca: z.string().min(1).optional(),
@@ -113,6 +115,7 @@ const resource = z
       if (r.upstream.port === undefined) at(['upstream', 'port'], `a ${r.kind} upstream needs port`);
       if (r.upstream.url !== undefined) at(['upstream', 'url'], `url is for http upstreams; a ${r.kind} upstream names host and port`);
       if (r.upstream.encoded_slash !== undefined) at(['upstream', 'encoded_slash'], 'encoded_slash is for http upstreams');
+      if (r.upstream.check_path !== undefined) at(['upstream', 'check_path'], 'check_path is for http upstreams');
       for (const [roleName, role] of Object.entries(r.roles)) {
         if (role.http) at(['roles', roleName, 'http'], `http rules are for http resources, not ${r.kind}`);
         if (role.credential && !('user' in role.credential)) at(['roles', roleName, 'credential'], `a ${r.kind} credential is { user, password_env }`);

@@ -81,6 +81,8 @@ export interface Upstream {
    * separator, so the gateway refuses it rather than judge a path the upstream reads differently.
    */
   readonly encodedSlash?: 'segment' | 'refuse';
+  /** HTTP only: what `airlock resources check` GETs with each role's credential (default `/`). */
+  readonly checkPath?: string;
 }
 
 export interface Resource {

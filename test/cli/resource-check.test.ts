@@ -62,10 +62,13 @@ resources:
         allow: [read]
   - name: queues
     kind: http
-    upstream: { url: "http://127.0.0.1:15672" }
+    upstream: { url: "http://127.0.0.1:15672", check_path: /api/whoami }
     roles:
       ops:
-        credential: { bearer_env: QUEUES_TOKEN }
+        credential: { user: guest, password_env: QUEUES_PASSWORD }
+        http: { allow: ["GET /api/**"] }
+      stale:
+        credential: { user: guest, password_env: QUEUES_OLD_PASSWORD }
         http: { allow: ["GET /api/**"] }
 `;
 
@@ -83,7 +86,7 @@ beforeAll(async () => {
   shop = await scratchDatabase('airlock_chk');
   config = tempConfig(yaml());
   for (const user of ['alice', 'root']) tokens[user] = (await runCli(['tokens', 'issue', user, '--config', config.path])).stdout.trim();
-  server = await startServerProcess(config.path, { CHK_PASSWORD: password, SHOP_PASSWORD: shop.password, SHOP_OLD_PASSWORD: 'not-the-password' });
+  server = await startServerProcess(config.path, { CHK_PASSWORD: password, SHOP_PASSWORD: shop.password, SHOP_OLD_PASSWORD: 'not-the-password', QUEUES_PASSWORD: 'guest', QUEUES_OLD_PASSWORD: 'not-the-queues-password' });
 });
 
 afterAll(async () => {
@@ -108,7 +111,12 @@ describe('airlock resources check', () => {
     expect(role('shop-mysql', 'read')).toEqual({ role: 'read', login: shop.user, result: 'ok', message: null });
     expect(role('shop-mysql', 'stale')).toMatchObject({ result: 'failed' });
     expect(role('shop-mysql', 'stale')?.message).toContain(`Access denied for user '${shop.user}'`);
-    expect(role('queues', 'ops')).toMatchObject({ result: 'unchecked', message: 'no check for kind http yet' });
+    // RabbitMQ's management API: the right credential and a stale one, with the path the gateway would send.
+    expect(role('queues', 'ops')).toEqual({ role: 'ops', login: 'guest', result: 'ok', message: 'GET http://127.0.0.1:15672/api/whoami answered 200 OK' });
+    expect(role('queues', 'stale')).toMatchObject({ login: 'guest', result: 'failed' });
+    expect(role('queues', 'stale')?.message).toBe('the upstream refused the credential: GET http://127.0.0.1:15672/api/whoami answered 401 Unauthorized');
+    expect(r.stdout + r.stderr).not.toContain('not-the-queues-password');
+    expect(r.stdout + r.stderr).not.toContain(Buffer.from('guest:not-the-queues-password').toString('base64'));
     expect(r.stdout + r.stderr).not.toContain(password);
     expect(r.stdout + r.stderr).not.toContain(shop.password);
   });
@@ -122,9 +130,10 @@ describe('airlock resources check', () => {
     await expect
       .poll(async () => (await adminQuery(`select count(*)::int as n from pg_stat_activity where datname = '${database}'`)).rows[0].n as number)
       .toBe(0);
-    const unchecked = await as('root')('resources', 'check', 'queues');
-    expect(unchecked.code).toBe(0);
-    expect(unchecked.stdout).toMatch(/queues\s+http\s+ops\s+.*not checked\s+no check for kind http yet/);
+    const http = await as('root')('resources', 'check', 'queues');
+    expect(http.code).toBe(1);
+    expect(http.stdout).toMatch(/queues\s+http\s+ops\s+guest\s+OK\s+GET http:\/\/127\.0\.0\.1:15672\/api\/whoami answered 200 OK/);
+    expect(http.stdout).toMatch(/queues\s+http\s+stale\s+guest\s+FAILED\s+the upstream refused the credential/);
   });
 
   it('is for admins only, and names an unknown resource', async () => {

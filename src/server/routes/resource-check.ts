@@ -5,6 +5,7 @@ import { forbidden, notFound } from '../../core/errors.js';
 import type { Resource, Role } from '../../core/model.js';
 import { isAdmin } from '../../core/policy.js';
 import type { GrantAccess } from '../../gateway/kernel/port.js';
+import { checkHttpUpstream } from '../../gateway/http/upstream-check.js';
 import { Command as MysqlCommand } from '../../gateway/mysql/protocol/codes.js';
 import { loginUpstream } from '../../gateway/mysql/upstream-login.js';
 import { mysqlTarget } from '../../gateway/mysql/upstream-target.js';
@@ -49,8 +50,8 @@ function upstreamWords(err: unknown): string {
   return err instanceof Error ? err.message.replace(/^airlock: /, '') : String(err);
 }
 
-/** Logs in as `access` would on a gateway of that kind, then leaves; throws what the upstream answered. */
-type LoginCheck = (access: GrantAccess) => Promise<void>;
+/** Logs in as `access` would on a gateway of that kind, then leaves; throws what the upstream answered. A note on success (what was asked) may come back. */
+type LoginCheck = (access: GrantAccess) => Promise<void | string>;
 
 const LOGIN_CHECKS: Partial<Record<Resource['kind'], LoginCheck>> = {
   async postgres(access) {
@@ -69,6 +70,7 @@ const LOGIN_CHECKS: Partial<Record<Resource['kind'], LoginCheck>> = {
     upstream.channel.send(Buffer.from([MysqlCommand.Quit]));
     upstream.socket.end();
   },
+  http: (access) => checkHttpUpstream(access, CHECK_TIMEOUT_MS),
 };
 
 async function checkRole(resource: Resource, role: Role, login: LoginCheck, env: NodeJS.ProcessEnv): Promise<RoleCheck> {
@@ -76,8 +78,8 @@ async function checkRole(resource: Resource, role: Role, login: LoginCheck, env:
   if (!user) return { role: role.name, login: user, result: 'unchecked', message: 'the role names no upstream credential' };
   const variable = role.credential?.passwordEnv;
   try {
-    await login({ resource, role, login: user, password: variable ? env[variable] : undefined });
-    return { role: role.name, login: user, result: 'ok', message: null };
+    const note = await login({ resource, role, login: user, password: variable ? env[variable] : undefined });
+    return { role: role.name, login: user, result: 'ok', message: note ?? null };
   } catch (err) {
     const unset = variable && !env[variable] ? ` (${variable} is not set in the server's environment)` : '';
     return { role: role.name, login: user, result: 'failed', message: `${upstreamWords(err)}${unset}` };
