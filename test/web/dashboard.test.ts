@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../src/core/tokens.js';
 import { systemClock } from '../../src/core/clock.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -32,16 +32,10 @@ async function pageAs(user: string): Promise<Page> {
   return page;
 }
 
+// One server for the file: each test leaves no grant active and no request pending, so the next starts from an empty Now.
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
   browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
-
-beforeEach(async () => {
   const tmp = tempConfig(EXAMPLE_CONFIG);
   cleanup = tmp.cleanup;
   cp = await startControlPlane(parseConfig(EXAMPLE_CONFIG, 'airlock.yaml', tmp.dir), { clock: systemClock, listen: '127.0.0.1:0' });
@@ -53,8 +47,12 @@ beforeEach(async () => {
 
 afterEach(async () => {
   for (const c of contexts.splice(0)) await c.close();
-  await cp.close();
-  cleanup();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await cp?.close();
+  cleanup?.();
 });
 
 describe('the dashboard in a real browser', () => {
@@ -202,6 +200,8 @@ describe('the dashboard in a real browser', () => {
       if (process.env.AIRLOCK_SCREENSHOTS) await screenshots('session-page', { alice });
       await backend.sessionEnded({ sessionId, reason: 'client', statements: 3, refused: 1, bytesIn: 10, bytesOut: 20, at: cp.clock.now() });
       await line.waitFor({ state: 'detached', timeout: 2000 });
+      await backend.close();
+      await as.alice!.release(grant!.id);
     });
   });
 
