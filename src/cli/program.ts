@@ -9,6 +9,7 @@ import { grantCommands } from './commands/grants.js';
 import { resourceCommands } from './commands/resources.js';
 import { serverCommands } from './commands/server.js';
 import { sessionCommands } from './commands/sessions.js';
+import { storeCommands } from './commands/store.js';
 import { tokenCommands } from './commands/tokens.js';
 import { EXIT } from './output.js';
 
@@ -34,6 +35,7 @@ export function airlockProgram(): Command {
   connectCommand(program);
   sessionCommands(program);
   auditCommands(program);
+  storeCommands(program);
   completionCommand(program);
   return program;
 }
