@@ -70,12 +70,13 @@ a.button.primary { background: var(--accent); color: var(--accent-text); }
 button.small { padding: 2px 8px; font-size: 12px; }
 form.ask { display: grid; gap: 10px; max-width: 720px; padding: 16px 18px; background: var(--panel); border: 1px solid var(--line); border-radius: 10px; }
 form.ask h1 { margin: 0; }
-.ask-grid { display: grid; grid-template-columns: 2fr 2fr 1fr; gap: 12px; }
+.ask-grid { display: grid; grid-template-columns: 2fr 2fr 1fr; gap: 12px; align-items: start; }
+.ask-grid .field { align-content: start; }
 form.ask textarea, form.ask input, form.ask select { width: 100%; }
 .role-facts { margin: 0; color: var(--muted); font-size: 13px; }
 ul.checks { list-style: none; margin: 0; padding: 0; display: grid; gap: 2px; }
 .check.ok { color: var(--ok); } .check.bad { color: var(--danger); font-weight: 600; }
-section.progress { margin-top: 16px; padding: 12px 16px; background: var(--panel); border: 1px solid var(--line); border-radius: 10px; }
+section.progress { max-width: 720px; margin-top: 16px; padding: 12px 16px; background: var(--panel); border: 1px solid var(--line); border-radius: 10px; }
 section.progress h2 { margin-top: 0; }
 ol.steps { display: flex; gap: 8px; list-style: none; padding: 0; margin: 0 0 8px; }
 ol.steps li { padding: 2px 10px; border-radius: 12px; border: 1px solid var(--line); color: var(--muted); }
