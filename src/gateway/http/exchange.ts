@@ -24,6 +24,8 @@ export interface ExchangeInput {
   readonly maxBodyBytes: number | undefined;
   readonly recordBodyBytes: number | undefined;
   readonly expectContinue: boolean;
+  /** A form body already read whole (form-override.ts), sent instead of the request stream. */
+  readonly formBody?: Buffer;
   readonly now: () => Date;
   readonly resource: string;
   readonly role: string;
@@ -105,6 +107,10 @@ export function startExchange(input: ExchangeInput): Exchange {
 
   if (input.expectContinue) res.writeContinue();
   if (checked.contentLength === 0) upReq.end();
+  else if (input.formBody) {
+    body.pipe(upReq);
+    body.end(input.formBody);
+  }
   else req.pipe(body).pipe(upReq);
   return {
     abort(message) {

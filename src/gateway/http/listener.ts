@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Resource, Role } from '../../core/model.js';
 import { startExchange, type Exchange } from './exchange.js';
+import { FORM_SCAN_BYTES, formKind, hasFormOverride, readWhole } from './form-override.js';
 import { GRACE_MS, IDLE_GRACE_MS, type HttpSession, type TrackedConnection } from './http-session.js';
 import { redactQuery } from './query-redaction.js';
 import { type GatewayRefusalCode, refusalMessage, renderRefusal } from './refusal.js';
@@ -104,6 +105,7 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
   };
 
   const handleRequest = async (req: IncomingMessage, res: ServerResponse, expectContinue: boolean): Promise<void> => {
+    let continueSent = !expectContinue;
     const startedAt = now();
     if (isOwnPath(req.url ?? '')) {
       if (options.ownPaths) return options.ownPaths(req, res);
@@ -132,6 +134,25 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
         : checked;
       log.outcome(refusedOutcome(req, seq, refusal, startedAt, now(), scope?.auditQueryValues ?? []), null);
       return send(res, req, refusal.status, refusal.code, refusalMessage(resource.name, role.name, refusal.what), bodyPending(req));
+    }
+    // A form body is read whole and judged before anything is forwarded (form-override.ts).
+    let formBody: Buffer | undefined;
+    const form = checked.contentLength === 0 ? null : formKind(req.rawHeaders);
+    if (form) {
+      if (!continueSent) res.writeContinue();
+      continueSent = true;
+      const body = await readWhole(req, Math.min(FORM_SCAN_BYTES, scope?.maxBodyBytes ?? Infinity));
+      const refusal: RefusedRequest | null =
+        body === null
+          ? { allowed: false, code: 'http_body_too_large', status: 413, what: `a form body over ${Math.min(FORM_SCAN_BYTES, scope?.maxBodyBytes ?? Infinity)} bytes (a form is read whole before it is forwarded)`, target: checked.target }
+          : hasFormOverride(form, body)
+            ? { allowed: false, code: 'http_method_override', status: 403, what: 'a _method field in a form body (a method override is never forwarded)', target: checked.target }
+            : null;
+      if (refusal) {
+        log.outcome(refusedOutcome(req, seq, refusal, startedAt, now(), scope?.auditQueryValues ?? []), null);
+        return send(res, req, refusal.status, refusal.code, refusalMessage(resource.name, role.name, refusal.what), body === null);
+      }
+      formBody = body!;
     }
     const intent = intentOf(req, seq, checked, startedAt, scope?.auditQueryValues ?? []);
     state.pending.add(res);
@@ -167,7 +188,8 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
       airlockCookies,
       maxBodyBytes: scope?.maxBodyBytes,
       recordBodyBytes: scope?.recordBodyBytes,
-      expectContinue,
+      expectContinue: !continueSent,
+      formBody,
       now,
       resource: resource.name,
       role: role.name,
