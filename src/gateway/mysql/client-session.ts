@@ -1,4 +1,6 @@
 import type net from 'node:net';
+import type { AuthThrottle } from '../../core/auth-throttle.js';
+import { holdFailure } from '../kernel/hold-failure.js';
 import type { GatewayKernel } from '../kernel/kernel.js';
 import type { GatewaySession } from '../kernel/gateway-session.js';
 import type { ControlPlanePort, SessionEndReason } from '../kernel/port.js';
@@ -36,6 +38,8 @@ export interface SessionDeps {
   views(target: MysqlUpstreamTarget, read: () => Promise<ViewCatalog>): Promise<ViewCatalog>;
   nextConnectionId(): number;
   readonly startupTimeoutMs: number;
+  /** Failed sign-ins per (address, user): each further failure is answered later; a right secret never waits. */
+  readonly throttle: AuthThrottle;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -95,6 +99,10 @@ export class ClientSession {
         (s) => (this.client = s),
         (c) => (this.loginChannel = c),
       );
+    } catch (err) {
+      // The secret was checked first: only a failure waits, inside the sign-in window (it counts as signing in).
+      if (err instanceof AuthFailure) await this.throttleFailure(err);
+      throw err;
     } finally {
       clearTimeout(timer);
       this.signInOver();
@@ -161,6 +169,16 @@ export class ClientSession {
     client.on('close', () => this.end('client'));
     client.on('end', () => this.end('client'));
     client.resume();
+  }
+
+  private async throttleFailure(err: AuthFailure): Promise<void> {
+    const { throttle, port } = this.deps;
+    const address = this.session.clientAddress;
+    if (throttle.failed(address, err.user)) {
+      const why = 'slowed: too many failures from this address; each further failure is answered after a growing delay';
+      void port.authFailed(err.user, err.resource, address, why).catch(() => undefined);
+    }
+    await holdFailure(this.client, throttle.failureDelayMs(address, err.user));
   }
 
   /** Text in the connection's character set; null when the bytes are not valid in it (refused, never guessed). */

@@ -1,3 +1,4 @@
+import { AuthThrottle, type AuthThrottleOptions } from '../../core/auth-throttle.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { auditTextFor, type StatementTextMode } from '../kernel/audit-text.js';
 import type { SessionSummary } from '../kernel/gateway-session.js';
@@ -59,6 +60,8 @@ export interface MysqlGatewayOptions {
   readonly signingIn?: { readonly total?: number; readonly perAddress?: number };
   readonly auditWaitMs?: number;
   readonly statementText?: StatementTextMode;
+  /** Failed sign-ins (the Postgres gateway's defaults: from the 5th failure per address and user, 1 s doubling to 30 s). */
+  readonly authThrottle?: Omit<AuthThrottleOptions, 'now'>;
 }
 
 export interface MysqlGateway {
@@ -95,6 +98,7 @@ export async function createMysqlGateway(opts: MysqlGatewayOptions): Promise<Mys
     views: (target: MysqlUpstreamTarget, read: () => Promise<ViewCatalog>) => viewCache.get(`${target.host}:${target.port}:${target.user}`, read),
     nextConnectionId: () => (connectionId = (connectionId % 0x7fffffff) + 1),
     startupTimeoutMs: opts.startupTimeoutMs ?? 10_000,
+    throttle: new AuthThrottle({ now: () => clock.now().getTime(), ...opts.authThrottle }),
   };
   return listenForSessions({
     listen: opts.listen,

@@ -2,6 +2,7 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import type { ControlPlanePort as GatewayBackend, GatewayGrant } from '../kernel/port.js';
 import type { AuthThrottle } from '../../core/auth-throttle.js';
+import { holdFailure } from '../kernel/hold-failure.js';
 import type { CancelKeys } from './cancel-keys.js';
 import { PgGatewayError, protocolViolation } from './errors.js';
 import { AuthCode, Frontend, Limits, StartupCode } from './protocol/codes.js';
@@ -148,21 +149,6 @@ async function authenticate(socket: net.Socket, puller: SocketPuller, who: Who, 
     throw new PgGatewayError('auth_failed', `password authentication failed for user "${who.user}": ${next}`);
   }
   return { grant: result.match, saslFinal: msg.authentication(AuthCode.SASLFinal, result.serverFinal) };
-}
-
-/** Holds a failure's answer for `ms` (a guesser learns nothing faster), or until the client leaves. */
-function holdFailure(socket: net.Socket, ms: number): Promise<void> {
-  if (ms <= 0 || socket.destroyed) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      socket.off('close', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    timer.unref();
-    socket.once('close', done);
-  });
 }
 
 async function passwordFrame(puller: SocketPuller): Promise<Buffer> {
