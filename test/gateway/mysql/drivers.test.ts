@@ -1,10 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMysqlGateway, type MysqlGateway } from '../../../src/gateway/mysql/listener.js';
+import { describe, expect, it } from 'vitest';
 import { PINNED_SQL_MODE } from '../../../src/gateway/mysql/upstream-target.js';
 import { run } from '../postgres/harness.js';
-import { FakePort } from './fake-port.js';
-import { scratchDatabase, type Scratch } from './mariadb-fixture.js';
+import { mysqlGatewayWorld } from './gateway-world.js';
 
 /**
  * Two more drivers users have, from Debian: Python's PyMySQL
@@ -37,30 +35,18 @@ c.close()
 `;
 
 describe('PyMySQL and MariaDB Connector/J through the gateway', () => {
-  let db: Scratch;
-  let port: FakePort;
-  let gw: MysqlGateway;
+  const w = mysqlGatewayWorld();
 
-  beforeAll(async () => {
-    db = await scratchDatabase();
-    port = new FakePort();
-    gw = await createMysqlGateway({ port, listen: { host: '127.0.0.1', port: 0 } });
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await db?.drop();
-  });
-
-  const grant = () => port.issue({ user: `u${Math.random().toString(36).slice(2, 8)}`, resource: RESOURCE, role: 'read', database: db.database, login: db.user, password: db.password, allow: ['read'], denyTables: ['secrets'] });
+  const grant = () => w.port.issue({ user: `u${Math.random().toString(36).slice(2, 8)}`, resource: RESOURCE, role: 'read', database: w.db.database, login: w.db.user, password: w.db.password, allow: ['read'], denyTables: ['secrets'] });
 
   it('PyMySQL (python3-pymysql): reads; a denied table, a DELETE and ANSI_QUOTES are refused with ERROR 1142; the session goes on', async () => {
     const g = grant();
-    const a = gw.address();
+    const a = w.gw.address();
     const r = await run('/usr/bin/python3', ['-c', PYMYSQL], { H: a.host, P: String(a.port), U: g.user, S: g.secret, D: RESOURCE });
     expect(r.stderr).toBe('');
     expect(r.stdout.split('\n').filter(Boolean)).toEqual([
       "ROW ((1, 'apple'),)",
-      `ERROR 1142 airlock: role "read" on ${RESOURCE} does not allow table ${db.database}.secrets`,
+      `ERROR 1142 airlock: role "read" on ${RESOURCE} does not allow table ${w.db.database}.secrets`,
       `ERROR 1142 airlock: role "read" on ${RESOURCE} does not allow DELETE`,
       `ERROR 1142 airlock: role "read" on ${RESOURCE} does not allow SET sql_mode with ANSI_QUOTES: airlock pins it so that it reads each statement as the server does`,
       'COUNT 2',
@@ -69,7 +55,7 @@ describe('PyMySQL and MariaDB Connector/J through the gateway', () => {
 
   it('MariaDB Connector/J (libmariadb-java): connects (its sql_mode change allowed), DatabaseMetaData answers, a prepared query runs, a DELETE is refused', { timeout: 90_000 }, async () => {
     const g = grant();
-    const a = gw.address();
+    const a = w.gw.address();
     // C1-only JIT and the serial collector halve the JVM's start on a busy machine.
     const r = await run('java', ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-cp', JAR, PROBE, `jdbc:mariadb://${a.host}:${a.port}/${RESOURCE}`, g.user, g.secret, 'orders'], {});
     expect(r.stderr).toBe('');

@@ -1,10 +1,8 @@
 import mysql from 'mysql2/promise';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SqlLimits } from '../../../src/core/model.js';
-import { createMysqlGateway, type MysqlGateway } from '../../../src/gateway/mysql/listener.js';
 import { sessionPinning } from '../../../src/gateway/mysql/upstream-target.js';
-import { FakePort } from './fake-port.js';
-import { scratchDatabase, type Scratch } from './mariadb-fixture.js';
+import { mysqlGatewayWorld } from './gateway-world.js';
 
 /**
  * A role's limits, applied upstream on the real MariaDB: `max_statement_time`
@@ -16,23 +14,11 @@ import { scratchDatabase, type Scratch } from './mariadb-fixture.js';
 const RESOURCE = 'orders-mysql';
 
 describe('role limits on MariaDB', () => {
-  let db: Scratch;
-  let port: FakePort;
-  let gw: MysqlGateway;
-
-  beforeAll(async () => {
-    db = await scratchDatabase();
-    port = new FakePort();
-    gw = await createMysqlGateway({ port, listen: { host: '127.0.0.1', port: 0 } });
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await db?.drop();
-  });
+  const w = mysqlGatewayWorld();
 
   const connect = async (allow: ('read' | 'write')[], limits?: SqlLimits) => {
-    const g = port.issue({ user: `u${Math.random().toString(36).slice(2, 8)}`, resource: RESOURCE, role: allow.join('+'), database: db.database, login: db.user, password: db.password, allow, limits });
-    return mysql.createConnection({ ...gw.address(), user: g.user, password: g.secret, database: RESOURCE });
+    const g = w.port.issue({ user: `u${Math.random().toString(36).slice(2, 8)}`, resource: RESOURCE, role: allow.join('+'), database: w.db.database, login: w.db.user, password: w.db.password, allow, limits });
+    return mysql.createConnection({ ...w.gw.address(), user: g.user, password: g.secret, database: RESOURCE });
   };
   const settings = async (c: mysql.Connection) => {
     const [rows] = await c.query('SELECT @@max_statement_time AS statement, @@idle_transaction_timeout AS idle');
@@ -55,15 +41,15 @@ describe('role limits on MariaDB', () => {
 
   it('read roles get 300 s and 60 s by default; roles that write choose their own', async () => {
     const r = await connect(['read']);
-    const w = await connect(['read', 'write']);
+    const rw = await connect(['read', 'write']);
     const wl = await connect(['read', 'write'], { statementTimeoutSeconds: 5, idleInTransactionTimeoutSeconds: 30 });
     try {
       expect(await settings(r)).toEqual({ statement: 300, idle: 60 });
-      const [globals] = await db.root.query('SELECT @@global.max_statement_time AS statement, @@global.idle_transaction_timeout AS idle');
-      expect(await settings(w)).toEqual((globals as unknown[])[0]);
+      const [globals] = await w.db.root.query('SELECT @@global.max_statement_time AS statement, @@global.idle_transaction_timeout AS idle');
+      expect(await settings(rw)).toEqual((globals as unknown[])[0]);
       expect(await settings(wl)).toEqual({ statement: 5, idle: 30 });
     } finally {
-      await Promise.all([r.end(), w.end(), wl.end()]);
+      await Promise.all([r.end(), rw.end(), wl.end()]);
     }
   });
 

@@ -1,8 +1,6 @@
 import mysql from 'mysql2/promise';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMysqlGateway, type MysqlGateway } from '../../../src/gateway/mysql/listener.js';
-import { FakePort } from './fake-port.js';
-import { scratchDatabase, type Scratch } from './mariadb-fixture.js';
+import { describe, expect, it } from 'vitest';
+import { mysqlGatewayWorld } from './gateway-world.js';
 
 /**
  * Failed MySQL sign-ins are throttled like Postgres ones: from the Nth
@@ -14,23 +12,11 @@ import { scratchDatabase, type Scratch } from './mariadb-fixture.js';
 const RESOURCE = 'orders-mysql';
 
 describe('MySQL sign-in throttle', () => {
-  let db: Scratch;
-  let port: FakePort;
-  let gw: MysqlGateway;
-
-  beforeAll(async () => {
-    db = await scratchDatabase();
-    port = new FakePort();
-    gw = await createMysqlGateway({ port, listen: { host: '127.0.0.1', port: 0 }, authThrottle: { maxFailures: 2, baseDelayMs: 300, maxDelayMs: 5_000 } });
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await db?.drop();
-  });
+  const w = mysqlGatewayWorld({ authThrottle: { maxFailures: 2, baseDelayMs: 300, maxDelayMs: 5_000 } });
 
   const attempt = async (user: string, password: string) => {
     const started = performance.now();
-    const outcome = await mysql.createConnection({ ...gw.address(), user, password, database: RESOURCE }).then(
+    const outcome = await mysql.createConnection({ ...w.gw.address(), user, password, database: RESOURCE }).then(
       async (c) => {
         const [rows] = await c.query('SELECT COUNT(*) AS n FROM orders');
         await c.end();
@@ -42,7 +28,7 @@ describe('MySQL sign-in throttle', () => {
   };
 
   it('failures wait longer and longer; the owner of the secret, from the same address, gets in at once', async () => {
-    const alice = port.issue({ user: 'alice', resource: RESOURCE, role: 'read', database: db.database, login: db.user, password: db.password, allow: ['read'] });
+    const alice = w.port.issue({ user: 'alice', resource: RESOURCE, role: 'read', database: w.db.database, login: w.db.user, password: w.db.password, allow: ['read'] });
     const denied = { errno: 1045, message: expect.stringMatching(/^airlock: access denied for user 'alice' to orders-mysql/) };
     const first = await attempt('alice', 'als_wrong-1');
     expect(first.outcome).toEqual(denied);
@@ -52,7 +38,7 @@ describe('MySQL sign-in throttle', () => {
     expect(third.outcome).toEqual(denied);
     expect(second.ms).toBeGreaterThanOrEqual(300);
     expect(third.ms).toBeGreaterThanOrEqual(600);
-    expect(port.authFailures.filter((f) => f.user === 'alice' && f.why.startsWith('slowed:'))).toHaveLength(1);
+    expect(w.port.authFailures.filter((f) => f.user === 'alice' && f.why.startsWith('slowed:'))).toHaveLength(1);
 
     // The attack: an attacker on alice's address (here, the same loopback) keeps failing. alice is neither refused nor held.
     const own = await attempt('alice', alice.secret);
