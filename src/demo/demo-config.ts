@@ -1,5 +1,5 @@
 /** The demo's airlock.yaml: the README's example pointed at the embedded database. */
-export function demoConfig(opts: { dbPort: number; apiListen: string; gatewayListen: string }): string {
+export function demoConfig(opts: { dbPort: number; passwordEnv: string; apiListen: string; gatewayListen: string }): string {
   return `# Written by \`airlock demo\`. Every role uses the embedded database's trust login.
 server:
   listen: ${opts.apiListen}
@@ -19,12 +19,12 @@ resources:
     max_duration: 4h
     roles:
       read:
-        credential: { user: postgres }
+        credential: { user: postgres, password_env: ${opts.passwordEnv} }
         allow: [read]
         tables: ["public.*"]
         deny_tables: ["public.payment_tokens"]
       write:
-        credential: { user: postgres }
+        credential: { user: postgres, password_env: ${opts.passwordEnv} }
         allow: [read, write]
         deny_tables: ["public.payment_tokens"]
 policies:
