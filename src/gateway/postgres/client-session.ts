@@ -11,7 +11,7 @@ import { SqlState, TxStatus } from './protocol/codes.js';
 import * as msg from './protocol/messages.js';
 import { QueryRelay } from './query-relay.js';
 import { StatementCheck, scopeIsReadOnly, type CheckSql, type CheckSqlNow } from './statement-check.js';
-import { cancelUpstream, terminateUpstream, type UpstreamConnection, type UpstreamOptions } from './upstream.js';
+import { cancelUpstream, ignoreSocketErrors, terminateUpstream, type UpstreamConnection, type UpstreamOptions } from './upstream.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
 /**
@@ -125,7 +125,7 @@ export class ClientSession {
       throw err;
     });
     this.upstream = upstream;
-    upstream.socket.on('error', () => undefined);
+    ignoreSocketErrors(upstream.socket);
     if (this.session.isEnding) {
       upstream.socket.destroy();
       return;

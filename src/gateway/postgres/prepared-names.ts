@@ -100,6 +100,11 @@ export class PreparedNames {
     this.batchUnseen = false;
   }
 
+  /** A name the upstream confirmed defining, outside the protocol's own messages (a SQL PREPARE that succeeded). */
+  learn(name: string, text: string): void {
+    this.confirmed.set(name, text);
+  }
+
   /** Forgets a name: a later message that uses it is refused, unless a change still in flight sets it again. */
   remove(name: string): void {
     this.confirmed.delete(name);

@@ -8,7 +8,7 @@ import { LOCAL_QUEUE_CAP_BYTES, ResponseTracker, type Settle, type StatementOutc
 import type { Intent } from '../kernel/gateway-session.js';
 import type { StatementCheck } from './statement-check.js';
 import type { SqlDecision } from './sql/check.js';
-import { mayAffectNames, nameEffects } from './sql/name-effects.js';
+import { executedNames, mayAffectNames, mayExecute, nameEffects } from './sql/name-effects.js';
 import { SEARCH_PATH_QUERY, searchPathFromDataRow } from './upstream.js';
 
 /**
@@ -198,6 +198,11 @@ export class QueryRelay {
       this.tracker.local(msg.commandComplete(kept.tag), { ready: true });
       return;
     }
+    if (mayExecute(text)) {
+      const unprepared = this.unpreparedExecute(text);
+      if (unprepared instanceof Promise) return unprepared.then(() => (this.closed ? undefined : this.onQuery(frame)));
+      if (unprepared) return this.refuse(text, unprepared, true);
+    }
     return this.withDecision(text, (decision) => {
       if (decision.allowed) {
         const intent = this.deps.intend(text);
@@ -212,6 +217,11 @@ export class QueryRelay {
 
   private onParse(frame: Frame): Promise<void> | void {
     const { name, text } = msg.parseParse(frame.body);
+    if (mayExecute(text) && executedNames(text)?.length !== 0) {
+      // Only a simple Query is followed name by name (its answer comes before the next message is read).
+      this.statements.remove(name);
+      return this.refuseInBatch(text, 'airlock: SQL EXECUTE is allowed only in a simple query; send it without Parse/Bind');
+    }
     return this.withDecision(text, (decision) => {
       if (decision.allowed) {
         this.forwardBatch(frame.raw);
@@ -297,12 +307,37 @@ export class QueryRelay {
     if (affects) settles.push(this.statements.sentUnseen(!simpleQuery), this.portals.sentUnseen(!simpleQuery));
     return (outcome: ChangeOutcome) => {
       if (outcome !== 'skipped') {
-        if (affects) this.forget(nameEffects(text));
+        const effects = affects ? nameEffects(text) : undefined;
+        if (effects) this.forget(effects);
+        // A SQL PREPARE that succeeded, in a text the policy allowed: EXECUTE may run it. Not after an error (a
+        // multi-statement text may have failed after or before it) and not from Execute (fail closed).
+        if (effects && simpleQuery && outcome === 'ok') for (const name of effects.prepared) this.statements.learn(name, text);
         if (simpleQuery && this.tracker.txStatus === TxStatus.Idle) this.portals.forgetAll();
       }
       // A Query drops the unnamed statement and portal whether or not it succeeds.
       for (const settle of settles) settle(outcome === 'skipped' ? 'skipped' : simpleQuery ? 'ok' : outcome);
     };
+  }
+
+  /**
+   * Why a text's SQL EXECUTE may not run: each name must hold a statement
+   * this session prepared through the gateway with text the policy allowed
+   * (not one prepared by an earlier session on the same upstream connection,
+   * by a statement the gateway could not follow, or since forgotten by
+   * DEALLOCATE or DISCARD). A promise while an earlier change is unanswered.
+   */
+  private unpreparedExecute(text: string): string | Promise<void> | undefined {
+    const names = executedNames(text);
+    if (names === null) return 'airlock: the gateway could not tell which prepared statements this text executes';
+    for (const name of names) {
+      const found = this.statements.lookup(name);
+      if ('unsettled' in found) {
+        this.flushUnsent();
+        return found.unsettled;
+      }
+      if (!found.known) return `airlock: prepared statement "${name}" was not prepared through the gateway in this session; PREPARE it again`;
+    }
+    return undefined;
   }
 
   private forget(effects: ReturnType<typeof nameEffects>): void {

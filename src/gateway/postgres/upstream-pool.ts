@@ -6,7 +6,7 @@ import { Backend, Limits, TxStatus } from './protocol/codes.js';
 import * as msg from './protocol/messages.js';
 import { FrameReader } from './protocol/reader.js';
 import { SocketPuller } from './protocol/socket-puller.js';
-import { noteParameterStatus, openUpstream, reuseUpstream, type UpstreamConnection, type UpstreamOptions } from './upstream.js';
+import { ignoreSocketErrors, noteParameterStatus, openUpstream, reuseUpstream, type UpstreamConnection, type UpstreamOptions } from './upstream.js';
 
 /**
  * Warm upstream connections per role credential. Signing in upstream (TCP,
@@ -110,7 +110,7 @@ export class UpstreamPool {
     // An idle backend has nothing to say: a NOTICE, a FATAL (terminated, shut down) or a close all mean it is not clean.
     socket.once('data', drop);
     socket.once('close', drop);
-    socket.on('error', () => undefined);
+    ignoreSocketErrors(socket);
     socket.resume();
     list.push(entry);
     this.idle.set(key, list);

@@ -16,6 +16,13 @@ import { CatalogCache, catalogKey } from './sql/catalog-cache.js';
 /** Shared by every session of this gateway: see catalog-cache.ts for why a short reuse is safe. */
 const catalogCache = new CatalogCache();
 
+/** The one 'error' listener an upstream socket gets however many sessions use it (errors surface as 'close'). */
+export function ignoreSocketErrors(socket: net.Socket): void {
+  socket.off('error', ignore);
+  socket.on('error', ignore);
+}
+const ignore = () => undefined;
+
 /** Drops reused catalog facts, so the next session of every login reads them afresh (tests). */
 export function forgetCatalogFacts(): void {
   catalogCache.clear();

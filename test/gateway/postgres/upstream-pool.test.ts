@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from './harness.js';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { run, startHarness, type Harness } from './harness.js';
 import { admin } from './pg-fixture.js';
 
 /**
@@ -108,5 +111,22 @@ describe('warm upstream connections carry nothing from one session to the next',
     const other = await one(b, 'select pg_backend_pid()');
     expect([inTx, cutPid]).not.toContain(other);
     await b.end();
+  });
+
+  it('serves pgbench in prepared mode on warm connections, round after round', async () => {
+    const who = h.grant(['read']);
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-pool-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const script = join(dir, 'one.sql');
+    writeFileSync(script, 'select 1;\n');
+    for (let round = 0; round < 3; round++) {
+      const r = await run('pgbench', ['-n', '-M', 'prepared', '-c', '4', '-t', '20', '-f', script, '-h', '127.0.0.1', '-p', String(h.port), '-U', who.user, h.resource], {
+        PGPASSWORD: who.secret,
+        PGSSLMODE: 'disable',
+      });
+      expect(r.stderr + r.stdout, `round ${round}`).toContain('number of transactions actually processed: 80/80');
+      await until(() => pool().size() >= 1, 'connections back in the pool');
+    }
+    expect(pool().reused).toBeGreaterThanOrEqual(4);
   });
 });

@@ -73,9 +73,11 @@ describe('a read role cannot change data through any statement form', () => {
     expect(await expectRefused('CALL archive_orders()')).toBe(notAllowed('CALL'));
   });
 
-  it('cannot use SQL-level prepared statements, whose later EXECUTE the gateway never sees', async () => {
-    expect(await expectRefused('PREPARE p AS SELECT 1')).toBe(notAllowed('PREPARE'));
-    expect(await expectRefused('EXECUTE p')).toBe(notAllowed('EXECUTE'));
+  it('checks a SQL-level PREPARE as the statement it prepares, and EXECUTE\'s arguments as expressions (the relay tracks the names)', async () => {
+    expect(await expectAllowed('PREPARE p AS SELECT * FROM orders WHERE id = $1')).toEqual(['PREPARE']);
+    expect(await expectRefused('PREPARE p AS DELETE FROM orders')).toBe(notAllowed('DELETE'));
+    expect(await expectAllowed('EXECUTE p(1)')).toEqual(['EXECUTE']);
+    expect(await expectRefused("EXECUTE p(pg_catalog.pg_read_file('/etc/hostname'))")).toContain('pg_read_file');
     await expectAllowed('DEALLOCATE ALL');
   });
 
