@@ -232,7 +232,10 @@ export function createLifecycle(deps: LifecycleDeps) {
       // Read outside this transaction, the grant may have been extended since: then it is not due.
       if (reason === 'expired' && g.expiresAt > now) return g;
       const endedAt = reason === 'expired' ? g.expiresAt : now;
-      await grants.endGrant(tx, g.id, reason, endedAt, reason === 'expired' ? null : actor, why);
+      // The claim: with nodes racing (each one's expiry timer fires at the same deadline), only the one whose update changed the row records the end.
+      if (!(await grants.endGrant(tx, g.id, reason, endedAt, reason === 'expired' ? null : actor, why))) {
+        throw conflict('grant_not_active', `grant ${g.id} has already ended`);
+      }
       const ended: Grant = { ...g, state: reason, endedAt, endedBy: reason === 'expired' ? null : actor, endReason: why };
       audit(grantAudit(ended, actor, `grant.${reason}`, { why, expires_at: g.expiresAt.toISOString(), ended_at: endedAt.toISOString() }));
       for (const pending of await requests.listRequests(tx, { state: 'pending', limit: 1_000_000 })) {

@@ -39,8 +39,9 @@ export async function startAirlock(config: LoadedConfig, options: AirlockOptions
       const adapter = section ? await gatewayAdapter(kind) : null;
       if (!section || !adapter) continue;
       await adapter.prepare?.();
-      const port = createControlPlanePort({ ...cp, kind, env: options.env, intents: options.intents });
+      const port = createControlPlanePort({ ...cp, kind, env: options.env, intents: options.intents, fleetSignals: cp.fleet?.signals });
       ports.push(port);
+      cp.fleet?.track(() => port.liveGrantIds());
       const listen = (kind === 'postgres' ? options.postgresListen : undefined) ?? options.gatewayListen?.[kind] ?? section.listen;
       const gateway = await adapter.start({
         port: options.tapPort ? options.tapPort(port) : port,

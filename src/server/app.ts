@@ -25,6 +25,12 @@ export interface AppOptions {
   readonly clientAddress?: (c: Context<ApiEnv>) => string;
   /** Extra routes mounted after authentication, so `c.var.user` is set (e.g. the event stream). */
   readonly authenticated?: (app: Hono<ApiEnv>) => void;
+  /**
+   * Why this node refuses API calls now (its store is unreachable), or null.
+   * The health check then answers 503 too, so a load balancer sends callers
+   * to another node.
+   */
+  readonly refusal?: () => AirlockError | null;
 }
 
 /** Requests carry small JSON documents; anything bigger is refused before it is read into memory. */
@@ -54,7 +60,19 @@ export function createApp(cp: ControlPlane, options: AppOptions = {}) {
   );
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no such endpoint: ${c.req.method} ${c.req.path}` } }, 404));
 
-  app.get('/api/health', (c) => c.json({ ok: true, time: cp.clock.now().toISOString() }));
+  app.get('/api/health', (c) => {
+    const refusal = options.refusal?.();
+    if (refusal) return c.json({ ok: false, time: cp.clock.now().toISOString(), error: { code: refusal.code, message: refusal.message } }, 503);
+    return c.json({ ok: true, time: cp.clock.now().toISOString() });
+  });
+  if (options.refusal) {
+    const refusal = options.refusal;
+    app.use('/api/*', async (_c, next) => {
+      const err = refusal();
+      if (err) throw err;
+      await next();
+    });
+  }
   options.extend?.(app);
 
   app.use('/api/*', async (c, next) => {

@@ -4,6 +4,7 @@ import type { Lifecycle } from '../core/lifecycle.js';
 import type { Directory, Resource, User } from '../core/model.js';
 import type { TokenScope, UserLookup } from '../core/tokens.js';
 import type { VisibilityRules } from '../core/visibility.js';
+import type { Fleet } from '../fleet/fleet.js';
 import type { Store } from '../store/store.js';
 import type { SignIn } from './sign-in.js';
 
@@ -30,6 +31,8 @@ export interface ControlPlane {
   readonly identity: IdentityContext;
   /** Where each gateway listens, filled in once it is up; clients are told this to connect. */
   readonly gateways: Partial<Record<Resource['kind'], { host: string; port: number; tls?: boolean }>>;
+  /** This node's part in a fleet on a PostgreSQL store; null on SQLite (one node). */
+  readonly fleet?: Fleet | null;
 }
 
 /** How the caller proved who they are: an API token (with its scope) or a signed-in session. */

@@ -5,6 +5,7 @@ import { intentDirFor, recoverIntents } from '../audit/intent-recovery.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { createEventBus, type EventBus } from '../core/events.js';
 import { startExpiryScheduler } from '../core/expiry.js';
+import { joinFleet, type FleetTiming } from '../fleet/fleet-config.js';
 import { createLifecycle } from '../core/lifecycle.js';
 import type { LoadedConfig } from '../config/load.js';
 import { serverKey } from '../store/meta.js';
@@ -33,6 +34,8 @@ export interface StartOptions {
   readonly events?: EventStreamOptions & { readonly pollMs?: number };
   /** Sign-in: where client_secret_env is read (defaults to process.env), and the fetch every provider call goes through. */
   readonly identity?: { readonly env?: NodeJS.ProcessEnv; readonly fetch?: typeof fetch };
+  /** On a PostgreSQL store: how often grants are reconciled and the store probed. */
+  readonly fleet?: FleetTiming;
 }
 
 export function splitHostPort(text: string): { host: string; port: number } {
@@ -52,7 +55,15 @@ export async function startControlPlane(config: LoadedConfig, options: StartOpti
   const store = await openConfiguredStore(config);
   const saltKey = await serverKey(store.db, 'grant-salt');
   const notifier = startNotifier({ store, clock, bus, notify: config.file.notify }, options.notify);
-  const lifecycle = createLifecycle({ store, clock, bus, directory: config.directory, saltKey, onCommit: notifier.onCommit });
+  let kickExpiry = () => {};
+  const fleet = joinFleet(config, { store, clock, kickExpiry: () => kickExpiry(), timing: options.fleet });
+  const lifecycle = createLifecycle({
+    store, clock, bus, directory: config.directory, saltKey,
+    onCommit: async (tx, events, audit) => {
+      await notifier.onCommit(tx, events, audit);
+      await fleet?.onCommit(tx, events);
+    },
+  });
   // Statements a dead process forwarded without recording their outcome are closed first, inside their sessions.
   const intentDir = intentDirFor(store);
   if (intentDir) await recoverIntents(store, intentDir, clock.now());
@@ -65,6 +76,7 @@ export async function startControlPlane(config: LoadedConfig, options: StartOpti
     );
   });
   const expiry = startExpiryScheduler(clock, bus, lifecycle);
+  kickExpiry = () => void expiry.kick();
   await expiry.kick();
 
   const oidc = oidcSettings(config.file, options.identity?.env);
@@ -76,14 +88,17 @@ export async function startControlPlane(config: LoadedConfig, options: StartOpti
       })
     : undefined;
   const identity = identityContext(config.file, config.directory, store, signIn);
-  const cp: ControlPlane = { store, clock, bus, directory: config.directory, lifecycle, identity, gateways: {} };
+  const cp: ControlPlane = { store, clock, bus, directory: config.directory, lifecycle, identity, gateways: {}, fleet };
   const tail = await startAuditTail(store, bus, { pollMs: options.events?.pollMs });
   const metrics = await createMetrics({
     store, clock, bus, directory: config.directory, tail,
     deliveryStats: notifier.worker.stats,
     sinkLabels: new Map(notifier.sinks.map((s) => [s.id, s.label])),
   });
-  const app = createApp(cp, mergeAppOptions(dashboardAppOptions(cp, { tail, metrics, events: options.events, ticketUrl: config.file.ticket_url }), options.app));
+  const app = createApp(cp, {
+    ...mergeAppOptions(dashboardAppOptions(cp, { tail, metrics, events: options.events, ticketUrl: config.file.ticket_url }), options.app),
+    refusal: fleet ? () => fleet.signals.refusal() : undefined,
+  });
   const { host, port } = splitHostPort(options.listen ?? config.file.server.listen);
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
@@ -112,6 +127,7 @@ export async function startControlPlane(config: LoadedConfig, options: StartOpti
       metrics.stop();
       await tail.stop();
       await notifier.stop();
+      await fleet?.stop();
       await store.close();
     },
   };

@@ -125,3 +125,9 @@ export async function nextGrantExpiry(tx: Executor): Promise<Date | null> {
     .executeTakeFirst();
   return row?.at ? new Date(row.at) : null;
 }
+
+/** The grants with these ids (those that exist), for a node reconciling the grants its live sessions run under. */
+export async function findGrants(tx: Executor, ids: readonly string[]): Promise<Grant[]> {
+  if (ids.length === 0) return [];
+  return (await tx.selectFrom('grants').selectAll().where('id', 'in', ids).execute()).map(toGrant);
+}

@@ -13,6 +13,7 @@ import { decodeScramVerifier, grantSalt, SCRAM_ITERATIONS } from '../../core/sec
 import { activeGrantVerifiers, findGrant } from '../../store/grants.js';
 import { findSession, finishSession, insertSession } from '../../store/sessions.js';
 import type { Store } from '../../store/store.js';
+import type { GrantSignals } from '../../fleet/fleet.js';
 import { GatewayError } from './errors.js';
 import type { ControlPlanePort, GatewayGrant, GatewayKind, SessionEnd, SessionStart, StatementRecord } from './port.js';
 
@@ -39,10 +40,14 @@ export interface ControlPlanePortDeps {
    * group commit's worth); for measuring what the intent step costs.
    */
   readonly intents?: 'strict' | 'off';
+  /** On a fleet (PostgreSQL store): grant changes made on other nodes, and whether the store can be reached. */
+  readonly fleetSignals?: GrantSignals;
 }
 
 /** Adapts the control plane (store, lifecycle events, config) to the port every gateway uses. */
-export function createControlPlanePort(deps: ControlPlanePortDeps): ControlPlanePort & { flush(): Promise<void>; close(): Promise<void> } {
+export function createControlPlanePort(
+  deps: ControlPlanePortDeps,
+): ControlPlanePort & { flush(): Promise<void>; close(): Promise<void>; liveGrantIds(): string[] } {
   const { store, clock, bus, directory } = deps;
   const env = deps.env ?? process.env;
   const target = `gateway:${deps.kind}`;
@@ -50,11 +55,17 @@ export function createControlPlanePort(deps: ControlPlanePortDeps): ControlPlane
   const intents = intentDir ? new IntentLog({ dir: intentDir, clock }) : null;
   const recorder = createStatementRecorder(store, clock, { settled: intents ? (ids) => intents.settled(ids) : undefined });
   const open = new Map<string, SessionSummary>();
+  // A node that cannot reach its store cannot tell whether a grant was revoked: it opens nothing.
+  const refuseWithoutStore = () => {
+    const refusal = deps.fleetSignals?.refusal();
+    if (refusal) throw new GatewayError('store_unavailable', refusal.message);
+  };
 
   return {
     scramParameters: (user, resource) => ({ salt: grantSalt(deps.saltKey, user, resource), iterations: SCRAM_ITERATIONS }),
 
     async activeGrants(user, resource): Promise<GatewayGrant[]> {
+      refuseWithoutStore();
       const rows = await activeGrantVerifiers(store.db, user, resource, clock.now());
       return rows.map(({ grant, verifier, mysqlVerifiers }) => ({
         grantId: grant.id,
@@ -97,6 +108,7 @@ export function createControlPlanePort(deps: ControlPlanePortDeps): ControlPlane
     },
 
     async sessionStarted(start: SessionStart) {
+      refuseWithoutStore();
       const grant = await findGrant(store.db, start.grantId);
       if (!grant) throw notFound('unknown_grant', `grant ${start.grantId} does not exist`);
       // The grant was read before the client's proof arrived: a revoke during the handshake lands here.
@@ -195,17 +207,31 @@ export function createControlPlanePort(deps: ControlPlanePortDeps): ControlPlane
     },
 
     onGrantEnded(listener) {
-      return bus.subscribe((e) => {
+      const local = bus.subscribe((e) => {
         if (e.type !== 'grant.ended') return;
         listener({ grantId: e.grant.id, reason: e.reason, message: grantEndedMessage(e.grant, e.reason, e.by, e.why) });
       });
+      const remote = deps.fleetSignals?.onEnded(listener);
+      return () => {
+        local();
+        remote?.();
+      };
     },
 
     onGrantExtended(listener) {
-      return bus.subscribe((e) => {
+      const local = bus.subscribe((e) => {
         if (e.type === 'grant.extended') listener({ grantId: e.grant.id, expiresAt: e.grant.expiresAt });
       });
+      const remote = deps.fleetSignals?.onExtended(listener);
+      return () => {
+        local();
+        remote?.();
+      };
     },
+
+    onStoreLost: deps.fleetSignals ? (listener) => deps.fleetSignals!.onStoreLost(listener) : undefined,
+
+    liveGrantIds: () => [...new Set([...open.values()].map((s) => s.grantId))],
 
     auditBackpressure: () => recorder.congested(),
 

@@ -4,7 +4,7 @@
  * (a Postgres FATAL, a MySQL error packet, an HTTP status). Messages are
  * written for the user and never carry a credential.
  */
-export type GatewayErrorCode = 'auth_failed' | 'upstream_refused' | 'upstream_unreachable' | 'audit_unavailable' | 'internal';
+export type GatewayErrorCode = 'auth_failed' | 'upstream_refused' | 'upstream_unreachable' | 'audit_unavailable' | 'store_unavailable' | 'internal';
 
 export class GatewayError extends Error {
   constructor(

@@ -126,4 +126,10 @@ export interface ControlPlanePort {
   onGrantEnded(listener: (ended: GrantEnded) => void): () => void;
   /** Subscribe to grants getting a later end (an approved extension); returns an unsubscribe function. */
   onGrantExtended?(listener: (extended: { readonly grantId: string; readonly expiresAt: Date }) => void): () => void;
+  /**
+   * Subscribe to the store being unreachable for longer than the grace (a
+   * node of a fleet): every session is then cut with `message`, since the
+   * node can no longer learn of revocations.
+   */
+  onStoreLost?(listener: (message: string) => void): () => void;
 }

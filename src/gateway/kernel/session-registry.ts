@@ -22,6 +22,11 @@ export class SessionRegistry {
       for (const session of this.byGrant.get(e.grantId) ?? []) session.extendTo(e.expiresAt);
     });
     if (extended) this.unsubscribe.push(extended);
+    // Fail closed: a node that cannot learn of revocations stops trusting every grant, sessions still signing in included.
+    const lost = port.onStoreLost?.((message) => {
+      for (const session of [...this.all]) session.cut('error', message);
+    });
+    if (lost) this.unsubscribe.push(lost);
   }
 
   /** A new connection, before it has a grant: tracked so that shutdown reaches it. */

@@ -7,6 +7,7 @@ import type { ControlPlanePort, SessionEndReason } from '../kernel/port.js';
 import { AuthFailure, runClientLogin, safeCollation, type ClientLoginDeps, type MysqlGrant } from './client-login.js';
 import { CommandRelay } from './command-relay.js';
 import { MysqlGatewayError } from './errors.js';
+import { GatewayError } from '../kernel/errors.js';
 import { encodePacket } from './protocol/framer.js';
 import { encodeErr, encodeOk, errorPacket } from './protocol/messages.js';
 import { ErrorCode, ServerStatus } from './protocol/codes.js';
@@ -82,7 +83,12 @@ export class ClientSession {
         void this.deps.port.authFailed(err.user, err.resource, this.session.clientAddress, err.why).catch(() => undefined);
       }
       // A failure of our own (e.g. the control plane is unreachable) must not leak its text to the client.
-      const e = err instanceof MysqlGatewayError ? err : new MysqlGatewayError('internal', 'airlock: the gateway could not open this session; try again shortly');
+      const e =
+        err instanceof MysqlGatewayError
+          ? err
+          : err instanceof GatewayError && err.code === 'store_unavailable'
+            ? new MysqlGatewayError('store_unavailable', err.message)
+            : new MysqlGatewayError('internal', 'airlock: the gateway could not open this session; try again shortly');
       const reason: SessionEndReason = e.code.startsWith('upstream') ? 'upstream' : e.code === 'protocol_violation' || e.code === 'packet_too_large' ? 'violation' : 'error';
       this.fail(reason, e, this.loginChannel?.seq ?? 0);
     }

@@ -16,6 +16,7 @@ export type MysqlGatewayErrorCode =
   | 'upstream_protocol'
   | 'upstream_unsupported_auth'
   | 'upstream_tls_refused'
+  | 'store_unavailable'
   | 'internal';
 
 const KIND_BY_CODE: Readonly<Record<MysqlGatewayErrorCode, ErrorKind>> = {
@@ -29,6 +30,7 @@ const KIND_BY_CODE: Readonly<Record<MysqlGatewayErrorCode, ErrorKind>> = {
   upstream_protocol: 'Unknown',
   upstream_unsupported_auth: 'AccessDenied',
   upstream_tls_refused: 'BadHost',
+  store_unavailable: 'ServerShutdown',
   internal: 'Unknown',
 };
 

@@ -78,8 +78,8 @@ export class ClientSession {
       const e =
         err instanceof PgGatewayError
           ? err
-          : err instanceof GatewayError && err.code === 'auth_failed'
-            ? new PgGatewayError('auth_failed', err.message)
+          : err instanceof GatewayError && (err.code === 'auth_failed' || err.code === 'store_unavailable')
+            ? new PgGatewayError(err.code, err.message)
             : new PgGatewayError('internal', 'airlock: the gateway could not open this session; try again shortly');
       const reason: SessionEndReason = e.code.startsWith('upstream') ? 'upstream' : e.code === 'protocol_violation' || e.code === 'message_too_large' ? 'violation' : 'error';
       this.fail(reason, e);

@@ -16,6 +16,7 @@ export type PgGatewayErrorCode =
   | 'upstream_protocol'
   | 'upstream_unsupported_auth'
   | 'upstream_tls_refused'
+  | 'store_unavailable'
   | 'internal';
 
 const SQLSTATE_BY_CODE: Readonly<Record<PgGatewayErrorCode, string>> = {
@@ -29,6 +30,7 @@ const SQLSTATE_BY_CODE: Readonly<Record<PgGatewayErrorCode, string>> = {
   upstream_protocol: SqlState.ConnectionFailure,
   upstream_unsupported_auth: SqlState.InvalidAuthorization,
   upstream_tls_refused: SqlState.ConnectionFailure,
+  store_unavailable: SqlState.CannotConnectNow,
   internal: SqlState.InternalError,
 };
 

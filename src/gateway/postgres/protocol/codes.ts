@@ -85,6 +85,7 @@ export const SqlState = {
   InvalidPassword: '28P01',
   InsufficientPrivilege: '42501',
   AdminShutdown: '57P01',
+  CannotConnectNow: '57P03',
   FeatureNotSupported: '0A000',
   TooManyConnections: '53300',
   InternalError: 'XX000',
