@@ -12,7 +12,7 @@ export interface GrantChannelOptions {
    * whatever was sent meanwhile is lost, so the caller reconciles.
    */
   readonly onListening: () => void;
-  /** How long to wait before trying again after the connection failed (default 1 s, doubling to 8 s). */
+  /** How long to wait before trying again after the connection failed (default 1 s, doubling to 4 s). */
   readonly retryMs?: number;
   readonly onError?: (err: unknown) => void;
 }
@@ -34,7 +34,7 @@ export function startGrantChannel(options: GrantChannelOptions) {
 
   function retry(): void {
     if (stopped || cancelRetry) return;
-    const wait = Math.min(baseRetry * 2 ** Math.min(failures, 3), 8 * baseRetry);
+    const wait = baseRetry * 2 ** Math.min(failures, 2);
     failures++;
     cancelRetry = options.clock.after(wait, () => {
       cancelRetry = null;
