@@ -210,8 +210,6 @@ export const configSchema = z
     node: z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_" and "-", at most 63').optional() }).strict().default({}),
     // With a PostgreSQL store, the local folder of this node's write-ahead intents (default .airlock/intents/<node name>).
     intents_dir: z.string().optional(),
-    // On a PostgreSQL store: how long a node may go without reaching it before it cuts every session (fail closed).
-    store_loss_grace: duration.default('30s'),
     review_timeout: duration.default('30m'),
     ticket_url: z.string().regex(/^https?:\/\/[^\s]*\{ticket\}/, 'expected an http(s) URL with {ticket} in it, like "https://tracker.example.com/browse/{ticket}"').optional(),
     // May be empty when identity.oidc signs users in from a provider.
@@ -219,6 +217,8 @@ export const configSchema = z
     admins: selector.default({}),
     // See everything (every session's statements, the whole audit trail), change nothing.
     auditors: selector.default({}),
+    // On a PostgreSQL store: how long a node may go without reaching it before it cuts every session (fail closed).
+    store_loss_grace: duration.default('30s'),
     identity: identity.default({ token_expiry: '90d' }),
     // Who reads statement texts: `own` (the session's user, its policy's reviewers, admins, auditors) or `all` signed-in users.
     visibility: z.object({ statements: z.enum(['own', 'all']).default('own') }).strict().default({ statements: 'own' }),
