@@ -12,6 +12,7 @@ import { runAuditCost } from './suites/audit-cost.js';
 import { runConnect } from './suites/connect.js';
 import { runExpiryCut, runRevokeCut } from './suites/cut.js';
 import { httpTargets, renderHttp, runHttp } from './suites/http-gateway.js';
+import { runFleetCut } from './suites/fleet-cut.js';
 import { runIntentCost } from './suites/intent-cost.js';
 import { runLatency } from './suites/latency.js';
 import { checkMysqlTargets, renderMysqlTable } from './suites/mysql-results.js';
@@ -60,6 +61,7 @@ async function measure(env: BenchEnv, opts: BenchOptions, failures: string[]): P
   r.expiry = await suite('cut', opts, failures, () => runExpiryCut(env, log));
   r.scale = (await suite('scale', opts, failures, () => runScale(env, log))) ?? undefined;
   r.http = await suite('http', opts, failures, () => runHttp(opts, log));
+  r.fleet = await suite('fleet', opts, failures, () => runFleetCut(env.opts, log));
   return r;
 }
 

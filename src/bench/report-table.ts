@@ -1,4 +1,5 @@
 import type { BenchResults, Quantiles } from './results.js';
+import type { FleetCutResult } from './suites/fleet-cut.js';
 import type { Summary } from './stats.js';
 
 /** The run as a plain-text table for stdout. */
@@ -91,6 +92,14 @@ export function renderTable(r: BenchResults): string {
   if (r.revoke || r.expiry) {
     out.push('', 'Grant end → live connection closed, per session');
     out.push(table(['event', 'sessions cut', 'p50', 'p99', 'max'], cuts.flatMap(([name, c]) => (c ? [[name, `${c.cut}/${c.sessions}`, `${c.ms.p50.toFixed(1)} ms`, `${c.ms.p99.toFixed(1)} ms`, `${c.ms.max.toFixed(1)} ms`]] : []))));
+  }
+  if (r.fleet) {
+    const f = r.fleet;
+    out.push('', `Revoke on node 1 → cut on nodes 2 and 3 (${f.nodes} nodes, one PostgreSQL store; ${f.cut}/${f.samples} sessions cut)`);
+    out.push(table(['from', 'p50', 'p99', 'max'], [['API answer', f.fromAnswerMs], ['request sent', f.fromRequestMs]].map(([name, m]) => {
+      const q = m as FleetCutResult['fromAnswerMs'];
+      return [name as string, `${q.p50.toFixed(1)} ms`, `${q.p99.toFixed(1)} ms`, `${q.max.toFixed(1)} ms`];
+    })));
   }
   if (r.scale) {
     out.push('', `Idle sessions (gateway RSS after GC; upstream: ${r.scale.upstream}; baseline ${(r.scale.baselineRssBytes / 2 ** 20).toFixed(1)} MiB)`);

@@ -1,4 +1,5 @@
 import type { HttpBenchResult } from './suites/http-gateway.js';
+import type { FleetCutResult } from './suites/fleet-cut.js';
 import type { Summary } from './stats.js';
 
 /** The shape of bench/results/latest.json. Ratios are path ÷ direct, per interleaved round, then summarized. */
@@ -121,6 +122,8 @@ export interface BenchResults {
   revoke?: CutResult;
   expiry?: CutResult;
   scale?: ScaleResult;
+  /** Revoke on one node → cut on the others (issue 12). */
+  fleet?: FleetCutResult;
   audit: AuditCostResult[];
   intents?: IntentCostResult;
   /** The HTTP gateway against a bare Node proxy (issue 11). */
