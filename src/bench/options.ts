@@ -62,4 +62,4 @@ export function parseOptions(argv: readonly string[], defaultOutDir: string): Be
   };
 }
 
-export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--rounds N] [--seconds S] [--clients 1,8,32] [--only throughput,latency,connect,cut,scale,audit,intents,http,mysql] [--pin] [--cpu-prof DIR] [--out DIR]`;
+export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--rounds N] [--seconds S] [--clients 1,8,32] [--only throughput,latency,connect,cut,scale,audit,intents,http,mysql,fleet] [--pin] [--cpu-prof DIR] [--out DIR]`;

@@ -88,6 +88,9 @@ export async function runFleetCut(opts: BenchOptions, log: (line: string) => voi
   const password = randomBytes(12).toString('hex');
   const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-fleet-'));
   const nodes: Node[] = [];
+  // Should this process die mid-run, its servers must not outlive it.
+  const killAll = () => nodes.forEach((n) => n.child.kill('SIGKILL'));
+  process.once('exit', killAll);
   await admin(`create database ${storeDb}`);
   await admin(`create database ${upstreamDb}`);
   await admin(`create role ${role} login password '${password}'`);
@@ -135,12 +138,13 @@ gateway: { postgres: { listen: "127.0.0.1:0" } }
       const held = await Promise.all(
         nodes.slice(1).map(async (n) => {
           const c = new pg.Client({ host: '127.0.0.1', port: n.gatewayPort, user: 'alice', database: 'db', password: secret, ssl: false });
+          // The cut comes as a FATAL and then the socket's end: both must be heard, the first one timed.
+          const ended = new Promise<number>((r) => {
+            c.on('error', () => r(performance.now()));
+            c.on('end', () => r(performance.now()));
+          });
           await c.connect();
           await c.query('select 1');
-          const ended = new Promise<number>((r) => {
-            c.once('error', () => r(performance.now()));
-            c.once('end', () => r(performance.now()));
-          });
           return { c, ended };
         }),
       );
@@ -174,6 +178,7 @@ gateway: { postgres: { listen: "127.0.0.1:0" } }
           }),
       ),
     );
+    process.removeListener('exit', killAll);
     rmSync(dir, { recursive: true, force: true });
     for (const db of [storeDb, upstreamDb]) {
       await admin(`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${db}'`);
