@@ -82,6 +82,22 @@ describe('a fleet of three nodes on one PostgreSQL store', () => {
     expect(out).not.toContain('after_release\n');
   });
 
+  it('cuts within the reconcile interval a revoke whose notification never came', async () => {
+    const [n1, n2] = world.nodes;
+    const { grantId, secret } = await world.grant(n1!);
+    const client = await world.connect(n2!, secret);
+    await client.query('select 1');
+    const closed = closedAt(client);
+    // Written behind the nodes' backs: no NOTIFY, as if it had been lost.
+    await world.store(`update grants set state = 'revoked', ended_at = $2, ended_by = 'root', end_reason = 'behind their backs' where id = $1`, [grantId, new Date().toISOString()]);
+    const changedAt = performance.now();
+    const { at, message } = await closed;
+    expect(message).toContain('revoked by root: behind their backs');
+    // The reconcile runs every 2 s; generous for a loaded machine.
+    expect(at - changedAt).toBeLessThan(5000);
+    console.log(`fleet: a revoke without its notification cut after ${Math.round(at - changedAt)} ms (reconcile every 2 s)`);
+  });
+
   it('records each expiry exactly once with three nodes racing, and an extension made on node 2 reaches node 3', async () => {
     const [n1, n2, n3] = world.nodes;
     const short = await Promise.all([world.grant(n1!, 'alice', '2s'), world.grant(n2!, 'carol', '2s'), world.grant(n3!, 'alice', '2s')]);
