@@ -68,7 +68,15 @@ export function grantSessions(opts: GrantSessionsOptions): GrantSessions {
 
   async function verify(user: string, secret: string, resource: string, clientAddress: string): Promise<GatewayGrant | Refusal> {
     const nowMs = clock.now().getTime();
-    const grants = (await port.activeGrants(user, resource)).filter((g) => g.expiresAt.getTime() > nowMs);
+    let active: GatewayGrant[];
+    try {
+      active = await port.activeGrants(user, resource);
+    } catch (err) {
+      // A fleet node cut off from its store: 503, so the client (or a load balancer) tries another node.
+      if (err instanceof GatewayError && err.code === 'store_unavailable') return { status: 503, code: 'http_store_unavailable', message: err.message };
+      throw err;
+    }
+    const grants = active.filter((g) => g.expiresAt.getTime() > nowMs);
     const secretKey = sha256(secret).toString('hex');
     // The secret is checked before the throttle is asked: failures from an address (anyone's) never keep out a right secret.
     const match = grants.find((g) => verified.has(`${g.grantId}:${secretKey}`) || verifySecret(secret, g.verifier));
@@ -129,7 +137,7 @@ export function grantSessions(opts: GrantSessionsOptions): GrantSessions {
       if (!(await ks.begin(grant, agent))) return refused(403, 'http_session_ended', session.endMessage ?? 'airlock: the session ended while signing in');
     } catch (err) {
       ks.end('error');
-      if (err instanceof GatewayError) return refused(401, 'http_unauthenticated', err.message);
+      if (err instanceof GatewayError) return refused(err.code === 'store_unavailable' ? 503 : 401, err.code === 'store_unavailable' ? 'http_store_unavailable' : 'http_unauthenticated', err.message);
       throw err;
     }
     // One kernel session per connection: it ends when the connection does.

@@ -14,7 +14,8 @@ export type GatewayRefusalCode =
   | 'http_audit_unavailable'
   | 'http_upstream_unreachable'
   | 'http_credential_missing'
-  | 'http_not_found';
+  | 'http_not_found'
+  | 'http_store_unavailable';
 
 export interface RenderedRefusal {
   readonly status: number;
