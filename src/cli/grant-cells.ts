@@ -7,7 +7,7 @@ const SOON_SECONDS = 5 * 60;
 
 /** A live session as one cell: where from, which client, how many statements. */
 export function sessionsCell(g: GrantView): string {
-  return g.sessions?.length ? g.sessions.map((s) => `${s.client_address}${s.application_name ? ` ${s.application_name}` : ''} (${s.statements} stmts)`).join('; ') : '-';
+  return g.sessions?.length ? g.sessions.map((s) => `${s.client_address}${s.application_name ? ` ${s.application_name}` : ''} (${s.statements} stmts)${s.node ? ` on ${s.node}` : ''}`).join('; ') : '-';
 }
 
 /** The end of a grant, yellow in its last five minutes. */

@@ -9,6 +9,7 @@ import { grantCommands } from './commands/grants.js';
 import { resourceCommands } from './commands/resources.js';
 import { serverCommands } from './commands/server.js';
 import { sessionCommands } from './commands/sessions.js';
+import { nodeCommands } from './commands/nodes.js';
 import { storeCommands } from './commands/store.js';
 import { tokenCommands } from './commands/tokens.js';
 import { EXIT } from './output.js';
@@ -34,6 +35,7 @@ export function airlockProgram(): Command {
   grantCommands(program);
   connectCommand(program);
   sessionCommands(program);
+  nodeCommands(program);
   auditCommands(program);
   storeCommands(program);
   completionCommand(program);

@@ -8,6 +8,7 @@ import type { GrantEnded } from '../gateway/kernel/port.js';
 import { findGrants } from '../store/grants.js';
 import type { Executor, Store } from '../store/store.js';
 import { startGrantChannel } from './grant-channel.js';
+import { beat } from './node-heartbeat.js';
 import { endedMessage, GRANT_CHANNEL, noticesFor, type GrantNotice } from './grant-notice.js';
 import { startStoreHealth } from './store-health.js';
 
@@ -79,6 +80,7 @@ export function startFleet(options: FleetOptions) {
   const extended = listeners<{ grantId: string; expiresAt: Date }>();
   const lost = listeners<string>();
   const sources = new Set<() => Iterable<string>>();
+  const startedAt = clock.now();
   let stopped = false;
 
   const health = startStoreHealth({
@@ -109,6 +111,7 @@ export function startFleet(options: FleetOptions) {
   function reconcile(): Promise<void> {
     if (reconciling) return reconciling;
     reconciling = (async () => {
+      await beat(store.db, options.node, startedAt, clock.now());
       const ids = new Set<string>();
       for (const source of sources) for (const id of source()) ids.add(id);
       options.kickExpiry();

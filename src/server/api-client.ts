@@ -1,5 +1,6 @@
 import type { AuditEvent, VerifyResult } from '../audit/chain.js';
 import { readEventStream, type StreamEvent } from './event-stream-client.js';
+import type { NodeView } from './routes/nodes.js';
 import type { ResourceCheck } from './routes/resource-check.js';
 import type { TokenView } from './routes/tokens.js';
 import type { GrantView, RequestView, SessionView } from './views.js';
@@ -100,6 +101,7 @@ export function createApiClient(server: string, token: string, fetchImpl: typeof
     auditExport: (q: { since?: string } = {}) => call<string>('GET', '/api/audit/export', undefined, q),
     auditVerify: () => call<VerifyResult>('GET', '/api/audit/verify'),
     sessions: (q: { live?: boolean; user?: string; limit?: number } = {}) => call<SessionView[]>('GET', '/api/sessions', undefined, q),
+    nodes: () => call<NodeView[]>('GET', '/api/nodes'),
     connectInfo: (resource: string) =>
       call<{ kind: string; host: string; port: number; user: string; database: string; tls?: boolean }>('GET', `/api/connect/${encodeURIComponent(resource)}`),
     session: (id: string) => call<{ session: SessionView; events: AuditEvent[] }>('GET', `/api/sessions/${encodeURIComponent(id)}`),

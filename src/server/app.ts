@@ -14,6 +14,7 @@ import { grantRoutes, whoRoute } from './routes/grants.js';
 import { requestRoutes } from './routes/requests.js';
 import { resourceCheckRoute } from './routes/resource-check.js';
 import { resourceRoutes, whoamiRoute } from './routes/resources.js';
+import { nodeRoutes } from './routes/nodes.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { tokenRoutes } from './routes/tokens.js';
 
@@ -112,6 +113,7 @@ export function createApp(cp: ControlPlane, options: AppOptions = {}) {
   app.route('/api/who', whoRoute(cp));
   app.route('/api/audit', auditRoutes(cp));
   app.route('/api/sessions', sessionRoutes(cp));
+  app.route('/api/nodes', nodeRoutes(cp));
   app.route('/api/connect', connectRoute(cp));
   options.authenticated?.(app);
   return app;

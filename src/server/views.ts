@@ -47,6 +47,7 @@ export function sessionView(s: SessionRecord) {
     refused: s.refused,
     bytes_in: s.bytesIn,
     bytes_out: s.bytesOut,
+    node: s.node ?? null,
   };
 }
 

@@ -186,4 +186,16 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('sessions_node_live').on('sessions').columns(['node', 'ended_at']).execute();
     },
   },
+  '0016_fleet_nodes': {
+    // Each node of a fleet says it is alive every few seconds (src/fleet/node-heartbeat.ts), so `airlock nodes`
+    // can list the fleet and tell a node that stopped answering from one that is up.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('nodes')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('last_seen', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };

@@ -133,6 +133,13 @@ export interface OutboxTable {
   last_error: string | null;
 }
 
+/** A node of a fleet and when it last said it was alive (0016_fleet_nodes). */
+export interface NodesTable {
+  name: string;
+  started_at: string;
+  last_seen: string;
+}
+
 export interface Database {
   requests: RequestsTable;
   reviews: ReviewsTable;
@@ -144,4 +151,5 @@ export interface Database {
   audit_events: AuditEventsTable;
   meta: MetaTable;
   outbox: OutboxTable;
+  nodes: NodesTable;
 }

@@ -5,6 +5,8 @@ import type { Executor } from './store.js';
 export interface SessionRecord extends SessionSummary {
   readonly bytesIn: number;
   readonly bytesOut: number;
+  /** The node that carries (or carried) it; null on a single node's SQLite store and for sessions from before nodes. */
+  readonly node?: string | null;
 }
 
 function toSession(row: SessionsTable): SessionRecord {
@@ -23,6 +25,7 @@ function toSession(row: SessionsTable): SessionRecord {
     refused: row.refused,
     bytesIn: row.bytes_in,
     bytesOut: row.bytes_out,
+    node: row.node ?? null,
   };
 }
 

@@ -152,6 +152,14 @@ describe('a fleet of three nodes on one PostgreSQL store', () => {
         return n;
       })();
     const loads = [load(on1), load(on2)];
+    // The fleet view, through a third node: who holds what, on which node; which nodes are up.
+    const cli = (...args: string[]) => runCli(args, { AIRLOCK_SERVER: n3!.server.url, AIRLOCK_TOKEN: world.tokens.root });
+    const who = JSON.parse((await cli('who', '--json')).stdout) as Array<{ id: string; sessions: Array<{ node: string | null }> }>;
+    expect(who.find((g) => g.id === grantId)!.sessions.map((s) => s.node).sort()).toEqual(['node-1', 'node-2']);
+    expect((await cli('who')).stdout).toMatch(/on node-1/);
+    const fleet = JSON.parse((await cli('nodes', '--json')).stdout) as Array<{ name: string; live: boolean; this_node: boolean }>;
+    expect(fleet.filter((n) => n.live).map((n) => n.name).sort()).toEqual(['node-1', 'node-2', 'node-3']);
+    expect(fleet.find((n) => n.this_node)?.name).toBe('node-3');
     await until('some load', async () => ((await world.store<{ n: number }>(`select count(*)::int as n from audit_events where action = 'statement'`)).rows[0]!.n > 20 ? true : undefined));
     n2!.server.child.kill('SIGKILL');
     await lost2;

@@ -17,7 +17,7 @@ export function sessionCommands(program: Command): void {
         const rows = await api().sessions({ live: opts.live, user: opts.user });
         if (opts.json) return printJson(rows);
         printTable(
-          ['session', 'user', 'resource', 'role', 'client', 'started', 'ended', 'statements', 'refused'],
+          ['session', 'user', 'resource', 'role', 'client', 'started', 'ended', 'statements', 'refused', 'node'],
           rows.map((s) => [
             s.id,
             s.user,
@@ -28,6 +28,7 @@ export function sessionCommands(program: Command): void {
             s.ended_at ? `${when(s.ended_at)} ${s.end_reason ?? ''}`.trim() : { text: 'live', tone: 'green' },
             String(s.statements),
             s.refused ? { text: String(s.refused), tone: 'red' } : '0',
+            s.node ?? '-',
           ]),
           'no sessions',
         );

@@ -40,6 +40,7 @@ export function nowViewModule(dom: Dom) {
       h('a', { href: `#session/${encodeURIComponent(s.id)}` }, s.application_name || 'client'),
       ' from ',
       h('span', { class: 'mono' }, s.client_address),
+      s.node ? [' on ', h('span', { class: 'mono' }, s.node)] : null,
       ', started ',
       dom.time(s.started_at, dom.ago(s.started_at, nowMs)),
       ' · ',
