@@ -1,5 +1,5 @@
 import { createHash, hash as digest } from 'node:crypto';
-import { sql } from 'kysely';
+import { PostgresAdapter, sql } from 'kysely';
 import type { Executor } from '../store/store.js';
 import type { AuditEventsTable } from '../store/schema.js';
 import { canonicalJson } from './canonical.js';
@@ -137,6 +137,15 @@ const DETAILS_SLICE_CHARS = 1024 * 1024;
  * memory, and the server with it).
  */
 export async function verifyAudit(db: Executor): Promise<VerifyResult> {
+  // On a shared PostgreSQL store other nodes append while the walk runs: it reads one snapshot, so the head it
+  // checks the rows against is the head those rows lead to (without it, a live fleet looked "removed or added").
+  if (db.getExecutor().adapter instanceof PostgresAdapter && !db.isTransaction) {
+    return db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute((trx) => walkChain(trx));
+  }
+  return walkChain(db);
+}
+
+async function walkChain(db: Executor): Promise<VerifyResult> {
   let expectedSeq = 1;
   let prev = GENESIS_HASH;
   let count = 0;

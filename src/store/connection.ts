@@ -85,6 +85,8 @@ export function connectStore(target: StoreTarget, opts: ConnectOptions = {}): St
   const pool = new pg.Pool({ connectionString: target.url, max: opts.poolSize ?? 10, types: pgTypes, application_name: 'airlock' });
   // An idle connection the server dropped must not take the process down; the next query opens a new one.
   pool.on('error', (err) => console.error(`airlock: store connection lost (${scrubPassword(err.message, target.url)}); reconnecting on next use`));
+  // The pool hears only idle connections: one checked out (between a transaction's queries) when the store goes away would throw from its error event and end the process. Its query rejects instead.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', transaction: (fn) => lockedTransaction(db, fn) };
 }
