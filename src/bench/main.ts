@@ -61,7 +61,6 @@ async function measure(env: BenchEnv, opts: BenchOptions, failures: string[]): P
   r.expiry = await suite('cut', opts, failures, () => runExpiryCut(env, log));
   r.scale = (await suite('scale', opts, failures, () => runScale(env, log))) ?? undefined;
   r.http = await suite('http', opts, failures, () => runHttp(opts, log));
-  r.fleet = await suite('fleet', opts, failures, () => runFleetCut(env.opts, log));
   return r;
 }
 
@@ -75,8 +74,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const failures: string[] = [];
   let measured: Omit<BenchResults, 'targets' | 'meta'> = { throughput: [], audit: [] };
   const envNotes: string[] = [];
-  // `--only mysql` needs none of the Postgres set-up.
-  if (!opts.only || [...opts.only].some((s) => s !== 'mysql')) {
+  // `--only mysql` and `--only fleet` need none of the Postgres set-up.
+  if (!opts.only || [...opts.only].some((s) => s !== 'mysql' && s !== 'fleet')) {
     const env = await openBenchEnv(opts, log);
     try {
       measured = await measure(env, opts, failures);
@@ -87,6 +86,8 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   // The MySQL section sets up (and tears down) its own MariaDB database, relay and gateway.
   const mysql = await suite('mysql', opts, failures, () => runMysql(opts, log));
+  // So does the fleet section: its own store and upstream databases, and three server processes.
+  measured.fleet = await suite('fleet', opts, failures, () => runFleetCut(opts, log));
   const results: BenchResults = {
     meta: {
       date: new Date().toISOString(),
