@@ -23,6 +23,8 @@ export interface GrantSignals {
   onStoreLost(listener: (message: string) => void): () => void;
   /** The error new sessions and API calls get while the store is unreachable, or null. */
   refusal(): AirlockError | null;
+  /** A store call failed unexpectedly: probe now instead of at the next interval. */
+  suspect(): void;
 }
 
 export interface FleetOptions {
@@ -147,6 +149,7 @@ export function startFleet(options: FleetOptions) {
     onExtended: (l) => extended.add(l),
     onStoreLost: (l) => lost.add(l),
     refusal: () => health.refusal(),
+    suspect: () => void health.suspect(),
   };
 
   return {

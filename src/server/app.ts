@@ -31,7 +31,11 @@ export interface AppOptions {
    * The health check then answers 503 too, so a load balancer sends callers
    * to another node.
    */
-  readonly refusal?: () => AirlockError | null;
+  readonly storeHealth?: {
+    refusal(): AirlockError | null;
+    /** A call failed with an error that was not a refusal of ours: maybe the store went away, so probe it now. */
+    suspect(): void;
+  };
 }
 
 /** Requests carry small JSON documents; anything bigger is refused before it is read into memory. */
@@ -62,16 +66,17 @@ export function createApp(cp: ControlPlane, options: AppOptions = {}) {
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no such endpoint: ${c.req.method} ${c.req.path}` } }, 404));
 
   app.get('/api/health', (c) => {
-    const refusal = options.refusal?.();
+    const refusal = options.storeHealth?.refusal();
     if (refusal) return c.json({ ok: false, time: cp.clock.now().toISOString(), error: { code: refusal.code, message: refusal.message } }, 503);
     return c.json({ ok: true, time: cp.clock.now().toISOString() });
   });
-  if (options.refusal) {
-    const refusal = options.refusal;
-    app.use('/api/*', async (_c, next) => {
-      const err = refusal();
+  if (options.storeHealth) {
+    const health = options.storeHealth;
+    app.use('/api/*', async (c, next) => {
+      const err = health.refusal();
       if (err) throw err;
       await next();
+      if (c.error && !(c.error instanceof AirlockError)) health.suspect();
     });
   }
   options.extend?.(app);

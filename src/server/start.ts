@@ -97,7 +97,7 @@ export async function startControlPlane(config: LoadedConfig, options: StartOpti
   });
   const app = createApp(cp, {
     ...mergeAppOptions(dashboardAppOptions(cp, { tail, metrics, events: options.events, ticketUrl: config.file.ticket_url }), options.app),
-    refusal: fleet ? () => fleet.signals.refusal() : undefined,
+    storeHealth: fleet ? { refusal: () => fleet.signals.refusal(), suspect: () => void fleet.health.suspect() } : undefined,
   });
   const { host, port } = splitHostPort(options.listen ?? config.file.server.listen);
   const server: ServerType = await new Promise((resolve, reject) => {

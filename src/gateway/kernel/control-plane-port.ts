@@ -66,7 +66,10 @@ export function createControlPlanePort(
 
     async activeGrants(user, resource): Promise<GatewayGrant[]> {
       refuseWithoutStore();
-      const rows = await activeGrantVerifiers(store.db, user, resource, clock.now());
+      const rows = await activeGrantVerifiers(store.db, user, resource, clock.now()).catch((err: unknown) => {
+        deps.fleetSignals?.suspect();
+        throw err;
+      });
       return rows.map(({ grant, verifier, mysqlVerifiers }) => ({
         grantId: grant.id,
         user: grant.user,
