@@ -60,7 +60,6 @@ async function measure(env: BenchEnv, opts: BenchOptions, failures: string[]): P
   r.revoke = await suite('cut', opts, failures, () => runRevokeCut(env, log));
   r.expiry = await suite('cut', opts, failures, () => runExpiryCut(env, log));
   r.scale = (await suite('scale', opts, failures, () => runScale(env, log))) ?? undefined;
-  r.http = await suite('http', opts, failures, () => runHttp(opts, log));
   return r;
 }
 
@@ -74,8 +73,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const failures: string[] = [];
   let measured: Omit<BenchResults, 'targets' | 'meta'> = { throughput: [], audit: [] };
   const envNotes: string[] = [];
-  // `--only mysql` and `--only fleet` need none of the Postgres set-up.
-  if (!opts.only || [...opts.only].some((s) => s !== 'mysql' && s !== 'fleet')) {
+  // `--only mysql`, `--only fleet` and `--only http` need none of the Postgres set-up.
+  if (!opts.only || [...opts.only].some((s) => s !== 'mysql' && s !== 'fleet' && s !== 'http')) {
     const env = await openBenchEnv(opts, log);
     try {
       measured = await measure(env, opts, failures);
@@ -88,6 +87,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const mysql = await suite('mysql', opts, failures, () => runMysql(opts, log));
   // So does the fleet section: its own store and upstream databases, and three server processes.
   measured.fleet = await suite('fleet', opts, failures, () => runFleetCut(opts, log));
+  // The HTTP section runs its own upstream, bare proxy and Airlock processes.
+  measured.http = await suite('http', opts, failures, () => runHttp(opts, log));
   const results: BenchResults = {
     meta: {
       date: new Date().toISOString(),
