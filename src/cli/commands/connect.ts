@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { AirlockError } from '../../core/errors.js';
 import type { ApiClient } from '../../server/api-client.js';
 import type { GrantView } from '../../server/views.js';
-import { configDir } from '../login-store.js';
+import { pruneGrantSecrets, readGrantSecret, saveGrantSecret } from '../grant-secrets.js';
+import { currentLogin } from '../login-store.js';
 import { printJson, relative } from '../output.js';
 import { action, api } from '../run.js';
 import { connectHttp } from './connect-http.js';
@@ -18,29 +17,19 @@ interface ConnectOpts {
   port?: string;
 }
 
-/**
- * The grant secret is shown once by the server; the CLI keeps it (mode 0600)
- * so a second `connect` reuses it instead of rotating it under an open
- * connection string.
- */
-function secretFile(grantId: string): string {
-  return join(configDir(), 'grants', `${grantId}.secret`);
+async function secretFor(client: ApiClient, server: string, grant: GrantView): Promise<string> {
+  const kept = readGrantSecret(server, grant.id);
+  if (kept) return kept;
+  const { secret } = await client.credentials(grant.id);
+  saveGrantSecret(server, grant.id, secret);
+  return secret;
 }
 
-async function secretFor(client: ApiClient, grant: GrantView): Promise<string> {
-  try {
-    return readFileSync(secretFile(grant.id), 'utf8').trim();
-  } catch {
-    const { secret } = await client.credentials(grant.id);
-    mkdirSync(join(configDir(), 'grants'), { recursive: true, mode: 0o700 });
-    writeFileSync(secretFile(grant.id), secret + '\n', { mode: 0o600 });
-    return secret;
-  }
-}
-
-async function activeGrant(client: ApiClient, resource: string, role?: string): Promise<GrantView> {
+async function activeGrant(client: ApiClient, server: string, resource: string, role?: string): Promise<GrantView> {
   const me = await client.whoami();
-  const mine = (await client.who()).filter((g) => g.user === me.user && g.resource === resource && (!role || g.role === role));
+  const active = await client.who();
+  pruneGrantSecrets(server, active.map((g) => g.id));
+  const mine = active.filter((g) => g.user === me.user && g.resource === resource && (!role || g.role === role));
   if (mine.length === 0) {
     throw new AirlockError(
       'no_active_grant',
@@ -66,9 +55,10 @@ export function connectCommand(program: Command): void {
     .action(
       action(async (resource: string, opts: ConnectOpts) => {
         const client = api();
+        const { server } = currentLogin();
         const info = await client.connectInfo(resource);
-        const grant = await activeGrant(client, resource, opts.role);
-        const password = await secretFor(client, grant);
+        const grant = await activeGrant(client, server, resource, opts.role);
+        const password = await secretFor(client, server, grant);
         if (info.kind === 'http') return connectHttp(resource, info, grant, password, opts);
         if (info.kind === 'mysql') return connectMysql(resource, info, grant, password, opts);
         const dsn = `postgresql://${encodeURIComponent(info.user)}:${encodeURIComponent(password)}@${info.host}:${info.port}/${encodeURIComponent(info.database)}`;

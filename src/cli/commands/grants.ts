@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { WHO_HEADERS, whoRows } from '../grant-cells.js';
 import { printJson, printTable, when, type Tone } from '../output.js';
+import { forgetGrantSecret, pruneGrantSecrets } from '../grant-secrets.js';
 import { currentLogin } from '../login-store.js';
 import { action, api } from '../run.js';
 import { watchWho } from '../who-watch.js';
@@ -32,6 +33,7 @@ export function grantCommands(program: Command): void {
           return;
         }
         const grants = await api().who();
+        pruneGrantSecrets(currentLogin().server, grants.map((g) => g.id));
         if (opts.json) return printJson(grants);
         printTable(WHO_HEADERS, whoRows(grants), 'nobody holds access right now');
       }),
@@ -88,6 +90,7 @@ export function grantCommands(program: Command): void {
     .action(
       action(async (id: string, opts: JsonOpt) => {
         const { grant } = await api().release(id);
+        forgetGrantSecret(currentLogin().server, grant.id);
         if (opts.json) return printJson({ grant });
         console.log(`released grant ${grant.id} (${grant.role} on ${grant.resource})`);
       }),
