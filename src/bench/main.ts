@@ -18,6 +18,7 @@ import { runLatency } from './suites/latency.js';
 import { checkMysqlTargets, renderMysqlTable } from './suites/mysql-results.js';
 import { runMysql } from './suites/mysql-suite.js';
 import { runScale } from './suites/scale.js';
+import { renderStoreNodes, runStoreNodes } from './suites/store-nodes.js';
 import { runThroughput } from './suites/throughput.js';
 import { checkTargets } from './targets.js';
 
@@ -73,8 +74,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const failures: string[] = [];
   let measured: Omit<BenchResults, 'targets' | 'meta'> = { throughput: [], audit: [] };
   const envNotes: string[] = [];
-  // `--only mysql`, `--only fleet` and `--only http` need none of the Postgres set-up.
-  if (!opts.only || [...opts.only].some((s) => s !== 'mysql' && s !== 'fleet' && s !== 'http')) {
+  // `--only mysql`, `--only fleet`, `--only http` and `--only nodes` need none of the Postgres set-up.
+  if (!opts.only || [...opts.only].some((s) => s !== 'mysql' && s !== 'fleet' && s !== 'http' && s !== 'nodes')) {
     const env = await openBenchEnv(opts, log);
     try {
       measured = await measure(env, opts, failures);
@@ -89,6 +90,8 @@ async function main(argv: readonly string[]): Promise<number> {
   measured.fleet = await suite('fleet', opts, failures, () => runFleetCut(opts, log));
   // The HTTP section runs its own upstream, bare proxy and Airlock processes.
   measured.http = await suite('http', opts, failures, () => runHttp(opts, log));
+  // Issue 12: airlock server nodes on one PostgreSQL store, each with a store and servers of its own.
+  const storeNodes = await suite('nodes', opts, failures, () => runStoreNodes(opts, log));
   const results: BenchResults = {
     meta: {
       date: new Date().toISOString(),
@@ -113,11 +116,12 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   results.targets = [...checkTargets(results), ...httpTargets(results.http), ...(mysql ? checkMysqlTargets(mysql.result) : [])];
   mkdirSync(opts.outDir, { recursive: true });
-  writeFileSync(join(opts.outDir, 'latest.json'), `${JSON.stringify({ ...results, mysql: mysql?.result }, null, 2)}\n`);
+  writeFileSync(join(opts.outDir, 'latest.json'), `${JSON.stringify({ ...results, mysql: mysql?.result, storeNodes }, null, 2)}\n`);
   writeFileSync(join(opts.outDir, 'ratios.svg'), renderChart(results));
   console.log(renderTable(results));
   if (results.http) console.log(renderHttp(results.http, table));
   if (mysql) console.log(renderMysqlTable(mysql.result));
+  if (storeNodes) console.log(renderStoreNodes(storeNodes));
   log(`\nwrote ${join(opts.outDir, 'latest.json')} and ratios.svg`);
   return failures.length > 0 ? 1 : 0;
 }
