@@ -4,15 +4,15 @@ import { AirlockError } from '../core/errors.js';
 import type { Database } from './schema.js';
 import type { Executor, Store } from './store.js';
 
-type Table = keyof Database;
 type AnyTables = Record<string, Record<string, unknown>>;
 
 /**
  * Every table of the control plane, in the order they are copied, with the
- * column(s) that order them. Kysely's own migration tables are not copied:
- * the target has its own, at the same version.
+ * column(s) that order them. Not copied: Kysely's migration tables (the
+ * target has its own, at the same version) and `nodes` (the heartbeats of the
+ * nodes running on the source, which are stopped).
  */
-const TABLES: ReadonlyArray<{ readonly name: Table; readonly key: readonly string[] }> = [
+const TABLES = [
   { name: 'meta', key: ['key'] },
   { name: 'requests', key: ['id'] },
   { name: 'reviews', key: ['request_id', 'reviewer'] },
@@ -23,7 +23,9 @@ const TABLES: ReadonlyArray<{ readonly name: Table; readonly key: readonly strin
   { name: 'sign_in_sessions', key: ['id'] },
   { name: 'audit_events', key: ['seq'] },
   { name: 'outbox', key: ['id'] },
-];
+] as const satisfies ReadonlyArray<{ readonly name: keyof Database; readonly key: readonly string[] }>;
+
+type Table = (typeof TABLES)[number]['name'];
 
 /** Rows per insert: well under both engines' bound-parameter limits with the widest table (sessions, 15 columns). */
 const ROWS_PER_INSERT = 500;
