@@ -1,6 +1,6 @@
 /** The demo's airlock.yaml: the README's example pointed at the embedded database. */
 export function demoConfig(opts: { dbPort: number; passwordEnv: string; apiListen: string; gatewayListen: string }): string {
-  return `# Written by \`airlock demo\`. Every role uses the embedded database's trust login.
+  return `# Written by \`airlock demo\`. Every role signs in to the embedded database with the password the demo makes at each start (in ${opts.passwordEnv}, set only inside the demo process).
 server:
   listen: ${opts.apiListen}
 store: sqlite:airlock.db

@@ -3,13 +3,13 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, w
 import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
 import { parseConfig } from '../config/load.js';
 import { systemClock } from '../core/clock.js';
 import { authenticateToken, directoryUsers, issueToken } from '../core/tokens.js';
 import { startAirlock } from '../server/airlock.js';
 import { demoConfig } from './demo-config.js';
 import { servePglite } from './pglite-server.js';
+import { startPgliteThread } from './pglite-thread.js';
 import { SAMPLE_SCHEMA, sampleRows } from './sample-data.js';
 
 /** The preferred port if it is free, else one the OS picks: a busy 8700 must not stop the demo. */
@@ -83,11 +83,7 @@ export async function runDemo(opts: DemoOptions = {}) {
   const dataDir = join(dir, 'pgdata');
   const seeded = existsSync(dataDir);
   log(`airlock demo: ${seeded ? 'reopening' : 'creating'} the embedded sample database (PGlite) in ${dataDir}…`);
-  const db = await PGlite.create({ dataDir });
-  if (!seeded) {
-    await db.exec(SAMPLE_SCHEMA);
-    await db.exec(sampleRows());
-  }
+  const db = await startPgliteThread({ dataDir, seed: seeded ? [] : [SAMPLE_SCHEMA, sampleRows()] });
   const dbPassword = randomBytes(18).toString('base64url');
   const pg = await servePglite(db, '127.0.0.1', 0, dbPassword);
 

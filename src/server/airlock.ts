@@ -9,8 +9,6 @@ export interface AirlockOptions extends StartOptions {
   readonly postgresListen?: string;
   /** Overrides gateway.<kind>.listen for any kind (tests pass 127.0.0.1:0). */
   readonly gatewayListen?: Partial<Record<GatewayKind, string>>;
-  /** Where role credentials' password_env variables are read (defaults to process.env). */
-  readonly env?: NodeJS.ProcessEnv;
   /** Write-ahead intents before each statement (default `strict`); `off` only for measuring their cost. */
   readonly intents?: 'strict' | 'off';
   /**

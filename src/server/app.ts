@@ -26,6 +26,8 @@ export interface AppOptions {
   readonly clientAddress?: (c: Context<ApiEnv>) => string;
   /** Extra routes mounted after authentication, so `c.var.user` is set (e.g. the event stream). */
   readonly authenticated?: (app: Hono<ApiEnv>) => void;
+  /** Where `resources check` reads role credentials' password_env variables (defaults to process.env). */
+  readonly env?: NodeJS.ProcessEnv;
   /**
    * Why this node refuses API calls now (its store is unreachable), or null.
    * The health check then answers 503 too, so a load balancer sends callers
@@ -111,7 +113,7 @@ export function createApp(cp: ControlPlane, options: AppOptions = {}) {
 
   app.route('/api/tokens', tokenRoutes(cp));
   app.route('/api/whoami', whoamiRoute(cp));
-  app.route('/api/resources/check', resourceCheckRoute(cp));
+  app.route('/api/resources/check', resourceCheckRoute(cp, options.env));
   app.route('/api/resources', resourceRoutes(cp));
   app.route('/api/requests', requestRoutes(cp));
   app.route('/api/grants', grantRoutes(cp));

@@ -23,6 +23,8 @@ import { createMetrics } from './metrics.js';
 import type { EventStreamOptions } from './routes/events.js';
 
 export interface StartOptions {
+  /** Where role credentials' password_env variables are read, by the gateways and `resources check` (defaults to process.env). */
+  readonly env?: NodeJS.ProcessEnv;
   readonly clock?: Clock;
   readonly bus?: EventBus;
   /** Overrides server.listen (tests pass 127.0.0.1:0). */
@@ -97,6 +99,7 @@ export async function startControlPlane(config: LoadedConfig, options: StartOpti
   });
   const app = createApp(cp, {
     ...mergeAppOptions(dashboardAppOptions(cp, { tail, metrics, events: options.events, ticketUrl: config.file.ticket_url }), options.app),
+    env: options.env,
     storeHealth: fleet ? { refusal: () => fleet.signals.refusal(), suspect: () => void fleet.health.suspect() } : undefined,
   });
   const { host, port } = splitHostPort(options.listen ?? config.file.server.listen);
