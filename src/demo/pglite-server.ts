@@ -55,16 +55,18 @@ function startupParams(params: Buffer): Map<string, string> {
 }
 
 /** The one-row answer PostgreSQL gives `select pg_terminate_backend(pid)`. */
-function terminatedReply(): Buffer {
+function terminatedReply(ended: boolean): Buffer {
   const field = Buffer.concat([cstr('pg_terminate_backend'), int32(0), Buffer.from([0, 0]), int32(16), Buffer.from([0, 1]), int32(-1), Buffer.from([0, 0])]);
   return Buffer.concat([
     message('T', Buffer.concat([Buffer.from([0, 1]), field])),
-    message('D', Buffer.concat([Buffer.from([0, 1]), int32(1), Buffer.from('t')])),
+    message('D', Buffer.concat([Buffer.from([0, 1]), int32(1), Buffer.from(ended ? 't' : 'f')])),
     message('C', cstr('SELECT 1')),
     message('Z', Buffer.from('I')),
   ]);
 }
 
+/** The pids handed to connections start here, well clear of the backend's own. */
+const FIRST_PID = 1000;
 const TERMINATE_QUERY = /^\s*select\s+pg_terminate_backend\(\s*(\d+)\s*\)\s*;?\s*$/i;
 
 const RESETS_ALL = /\b(reset|discard)\s+all\b/i;
@@ -109,7 +111,7 @@ export async function servePglite(db: ProtocolDatabase, host = '127.0.0.1', port
     return next;
   };
   const connections = new Map<number, Connection>();
-  let nextPid = 1000;
+  let nextPid = FIRST_PID;
   let owner: Connection | null = null;
   // The settings the backend holds now, as the last connection to run asked for them.
   let applied = new Map<string, string>();
@@ -210,11 +212,13 @@ export async function servePglite(db: ProtocolDatabase, host = '127.0.0.1', port
           continue;
         }
         const target = frame[0] === 0x51 /* Query */ ? TERMINATE_QUERY.exec(frame.subarray(5, frame.length - 1).toString('utf8')) : null;
-        const victim = target ? connections.get(Number(target[1])) : undefined;
-        if (victim) {
-          // Answered here, not by the backend, which may be busy with the victim's own statement.
-          closed(victim);
-          chain = chain.then(() => void (socket.destroyed || socket.write(terminatedReply())));
+        const pid = target ? Number(target[1]) : NaN;
+        if (pid >= FIRST_PID && pid < nextPid) {
+          // Answered here, not by the backend, which may be busy with the victim's own statement
+          // (the victim may have gone already: the gateway sends its Terminate at the same time).
+          const victim = connections.get(pid);
+          if (victim) closed(victim);
+          chain = chain.then(() => void (socket.destroyed || socket.write(terminatedReply(!!victim))));
           continue;
         }
         const session = conn!;

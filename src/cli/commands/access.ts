@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { RequestOutcomeView } from '../../server/api-client.js';
 import type { RequestView } from '../../server/views.js';
 import { printJson, printTable, relative, when, type Tone } from '../output.js';
+import { durationArgument } from '../duration-argument.js';
 import { action, api } from '../run.js';
 
 const REQUEST_TONE: Record<string, Tone | undefined> = { pending: 'yellow', approved: 'green', denied: 'red', cancelled: 'dim', expired: 'dim' };
@@ -48,7 +49,7 @@ export function accessCommands(program: Command): void {
     .description('ask for access to a resource with one role, for a bounded time')
     .argument('<resource>', 'resource name, e.g. orders-db')
     .requiredOption('--role <role>', 'the role to request, e.g. read')
-    .requiredOption('--for <duration>', 'how long: 90s, 15m, 1h30m, 4h, 2d')
+    .requiredOption('--for <duration>', 'how long: 90s, 15m, 1h30m, 4h, 2d', durationArgument)
     .option('--reason <text>', 'why you need it (some policies require it)')
     .option('--ticket <ref>', 'incident or change ticket, e.g. INC-4411')
     .option('--wait', 'wait until the request is reviewed')

@@ -3,6 +3,7 @@ import { WHO_HEADERS, whoRows } from '../grant-cells.js';
 import { printJson, printTable, when, type Tone } from '../output.js';
 import { forgetGrantSecret, pruneGrantSecrets } from '../grant-secrets.js';
 import { currentLogin } from '../login-store.js';
+import { durationArgument } from '../duration-argument.js';
 import { action, api } from '../run.js';
 import { watchWho } from '../who-watch.js';
 
@@ -70,7 +71,7 @@ export function grantCommands(program: Command): void {
     .command('extend')
     .description('ask for more time on your grant (goes through the same policy and approval)')
     .argument('<grant-id>')
-    .requiredOption('--for <duration>', 'how much more time: 15m, 1h')
+    .requiredOption('--for <duration>', 'how much more time: 15m, 1h', durationArgument)
     .option('--reason <text>', 'why (defaults to the grant\'s reason)')
     .option('--json', 'print JSON')
     .action(

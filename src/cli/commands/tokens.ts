@@ -8,6 +8,7 @@ import { locateConfig } from '../../config/locate.js';
 import { identityContext } from '../../server/identity-config.js';
 import { openConfiguredStore } from '../../store/configured.js';
 import { isoTime, printJson, printTable, relative, when } from '../output.js';
+import { durationArgument } from '../duration-argument.js';
 import { action, api } from '../run.js';
 
 interface IssueOpts {
@@ -54,7 +55,7 @@ export function tokenCommands(program: Command): void {
     .argument('[user]', 'on the server host: the user the token is for')
     .option('--name <name>', 'what the token is for, e.g. "grafana" or "deploy-bot"')
     .option('--scope <scope>', 'read (dashboards, Prometheus), request (bots that ask for access) or admin (everything the user may do)')
-    .option('--expires <duration>', 'lifetime, e.g. 30d (default identity.token_expiry, 90d)')
+    .option('--expires <duration>', 'lifetime, e.g. 30d (default identity.token_expiry, 90d)', durationArgument)
     .option('--for <user>', 'through the API, as an admin: issue for another user')
     .option('--config <file>', 'with USER: the server\'s config file (default: $AIRLOCK_CONFIG, ./airlock.yaml, or the demo\'s)')
     .option('--json', 'print JSON')
