@@ -49,17 +49,30 @@ describeEachStore('statement audit', (stores) => {
       await backend.flush();
 
       // Statements stream in from four sessions while the main thread writes lifecycle events of its own, concurrently.
+      // Two handshakes make the interleaving certain on any store and any load: the ticks start once the first
+      // statement batch is committed, and the second half of the statements waits for the first tick.
+      let firstBatchCommitted!: () => void;
+      const afterFirstBatch = new Promise<void>((r) => (firstBatchCommitted = r));
+      let firstTickCommitted!: () => void;
+      const afterFirstTick = new Promise<void>((r) => (firstTickCommitted = r));
       const statements = (async () => {
         for (let n = 0; n < perSession; n++) {
           for (const [i, { sessionId }] of sessions.entries()) {
             await backend.statement({ sessionId, text: `select ${n}`, outcome: (n + i) % 7 === 0 ? 'refused' : 'ok', durationMs: 0.1 });
           }
+          if (n === 0) {
+            await backend.flush();
+            firstBatchCommitted();
+          }
+          if (n === perSession / 2) await afterFirstTick;
           if (n % 20 === 0) await new Promise((r) => setTimeout(r, 1));
         }
       })();
       const lifecycle = (async () => {
+        await afterFirstBatch;
         for (let n = 0; n < 40; n++) {
           await w.store.transaction((tx) => appendAudit(tx, w.clock.now(), [{ actor: 'test', action: 'test.tick', target: `tick-${n}`, details: { n } }]));
+          if (n === 0) firstTickCommitted();
           if (n % 5 === 0) await w.lifecycle.request(w.user('alice'), { resource: 'orders-db', role: 'read', durationSeconds: 60, reason: `r${n}` });
           await new Promise((r) => setTimeout(r, 2));
         }
