@@ -113,6 +113,7 @@ export class IntentLog {
   private readonly segments = new Map<number, Segment>();
   private dirty = false;
   private syncing = false;
+  private rotateFailing = false;
   private readonly syncTimer: NodeJS.Timeout;
   private readonly segmentBytes: number;
   private readonly segmentMs: number;
@@ -131,7 +132,12 @@ export class IntentLog {
     const fd = openSync(path, 'a', 0o600);
     const now = this.opts.clock.now();
     const header = JSON.stringify({ run: this.run, segment: no, started: now.toISOString() } satisfies SegmentHeader) + '\n';
-    writeSync(fd, header);
+    try {
+      writeSync(fd, header);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
     const segment: Segment = { no, path, fd, startedMs: now.getTime(), bytes: header.length, outstanding: 0, retired: false, synced: false, closed: false };
     this.segments.set(no, segment);
     return segment;
@@ -184,6 +190,25 @@ export class IntentLog {
     });
   }
 
+  /**
+   * A new segment that cannot be started (folder gone, disk full, out of file
+   * descriptors) must not end the process from the timer: appends go on in the
+   * current segment, which still works, and the next tick tries again. Said
+   * once per streak, not every tick.
+   */
+  private tryRotate(): void {
+    try {
+      this.rotate();
+      if (this.rotateFailing) console.error(`airlock: intent segments rotate again in ${this.opts.dir}`);
+      this.rotateFailing = false;
+    } catch (err) {
+      if (!this.rotateFailing) {
+        console.error(`airlock: could not start a new intent segment in ${this.opts.dir}; intents stay in ${this.current.path} and a new segment is tried every tick:`, err);
+      }
+      this.rotateFailing = true;
+    }
+  }
+
   private collect(seg: Segment): void {
     if (!seg.synced || seg.outstanding > 0 || seg.closed) return;
     seg.closed = true;
@@ -201,7 +226,7 @@ export class IntentLog {
    */
   tend(): void {
     const seg = this.current;
-    if (seg.bytes >= this.segmentBytes || this.opts.clock.now().getTime() - seg.startedMs >= this.segmentMs) this.rotate();
+    if (seg.bytes >= this.segmentBytes || this.opts.clock.now().getTime() - seg.startedMs >= this.segmentMs) this.tryRotate();
     if (!this.dirty || this.syncing) return;
     this.dirty = false;
     this.syncing = true;

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -62,6 +62,25 @@ describe('the intent log', () => {
     log.settled([c]);
     log.close();
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('survives a segment it cannot start (folder gone, disk full): the timer never throws, appends go on in the current segment, rotation retries', () => {
+    const dir = scratchDir();
+    const clock = new ManualClock();
+    const log = new IntentLog({ dir, clock, segmentMs: 1000 });
+    cleanups.push(() => log.close());
+    log.intend('ses_1', 'select 1');
+    rmSync(dir, { recursive: true, force: true });
+    clock.advance(1500);
+    // On the timer, an exception here would be uncaught and end the whole gateway process.
+    expect(() => log.tend()).not.toThrow();
+    const id = log.intend('ses_1', 'select 2');
+    expect(id.split('.').slice(1)).toEqual(['1', '2']);
+    // Once the folder is back, the next tick starts the new segment.
+    mkdirSync(dir, { recursive: true });
+    log.tend();
+    expect(log.intend('ses_1', 'select 3').split('.')[1]).toBe('2');
+    expect(segmentFiles(dir)).toHaveLength(1);
   });
 
   it('keeps unsettled intents on disk when closed, for recovery', () => {
