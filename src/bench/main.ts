@@ -10,6 +10,7 @@ import { renderTable, table } from './report-table.js';
 import type { BenchResults } from './results.js';
 import { runAuditCost } from './suites/audit-cost.js';
 import { runConnect } from './suites/connect.js';
+import { runCost } from './suites/cost.js';
 import { runExpiryCut, runRevokeCut } from './suites/cut.js';
 import { httpTargets, renderHttp, runHttp } from './suites/http-gateway.js';
 import { runFleetCut } from './suites/fleet-cut.js';
@@ -54,6 +55,7 @@ async function suite<T>(name: string, opts: BenchOptions, failures: string[], ru
 async function measure(env: BenchEnv, opts: BenchOptions, failures: string[]): Promise<Omit<BenchResults, 'targets' | 'meta'>> {
   const r: Omit<BenchResults, 'targets' | 'meta'> = { throughput: [], audit: [] };
   r.throughput = (await suite('throughput', opts, failures, () => runThroughput(env, log))) ?? [];
+  r.cost = await suite('cost', opts, failures, () => runCost(env, log));
   r.audit = (await suite('audit', opts, failures, () => runAuditCost(env, log))) ?? [];
   r.intents = await suite('intents', opts, failures, () => runIntentCost(env, log));
   r.latency = await suite('latency', opts, failures, () => runLatency(env, log));

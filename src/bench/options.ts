@@ -23,7 +23,7 @@ export interface BenchOptions {
   readonly pin: boolean;
   /** Writes a V8 CPU profile of the gateway process into this folder. */
   readonly cpuProfDir?: string;
-  /** Runs only these suites (throughput, latency, connect, cut, scale, audit, intents, http, mysql, fleet, nodes). */
+  /** Runs only these suites (throughput, cost, latency, connect, cut, scale, audit, intents, http, mysql, fleet, nodes). */
   readonly only?: ReadonlySet<string>;
 }
 
@@ -62,4 +62,4 @@ export function parseOptions(argv: readonly string[], defaultOutDir: string): Be
   };
 }
 
-export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--rounds N] [--seconds S] [--clients 1,8,32] [--only throughput,latency,connect,cut,scale,audit,intents,http,mysql,fleet,nodes] [--pin] [--cpu-prof DIR] [--out DIR]`;
+export const USAGE = `usage: npm run bench -- [--quick | --smoke] [--rounds N] [--seconds S] [--clients 1,8,32] [--only throughput,cost,latency,connect,cut,scale,audit,intents,http,mysql,fleet,nodes] [--pin] [--cpu-prof DIR] [--out DIR]`;

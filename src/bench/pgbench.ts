@@ -2,12 +2,16 @@ import { execFile } from 'node:child_process';
 import { libpqEnv, type Endpoint } from './endpoints.js';
 
 export type PgbenchScript = 'select-only' | 'tpcb';
+export type PgbenchProtocol = 'simple' | 'extended' | 'prepared';
 
 export interface PgbenchRun {
   readonly clients: number;
   readonly seconds: number;
-  readonly protocol: 'simple' | 'prepared';
+  /** pgbench's `-M`: one Query per statement, Parse/Bind/Execute each time, or a statement prepared once and run by Bind/Execute. */
+  readonly protocol: PgbenchProtocol;
   readonly script: PgbenchScript;
+  /** Transactions per second to hold (pgbench's `-R`), instead of as many as the path carries. */
+  readonly rate?: number;
   /** Prefix such as ['taskset', '-c', '0'] to pin pgbench. */
   readonly wrap?: readonly string[];
 }
@@ -28,6 +32,7 @@ export const STATEMENTS_PER_TRANSACTION: Record<PgbenchScript, number> = { 'sele
 export function pgbenchCounted(e: Endpoint, r: PgbenchRun): Promise<{ tps: number; transactions: number }> {
   const args = ['-n', '-h', e.host, '-p', String(e.port), '-U', e.user, '-c', String(r.clients), '-j', String(Math.min(r.clients, 2))];
   args.push('-T', String(Math.max(1, Math.round(r.seconds))), '-M', r.protocol);
+  if (r.rate !== undefined) args.push('-R', String(Math.round(r.rate)));
   if (r.script === 'select-only') args.push('-S');
   args.push(e.database);
   const [cmd, ...rest] = [...(r.wrap ?? []), 'pgbench', ...args];

@@ -54,6 +54,22 @@ export function renderTable(r: BenchResults): string {
       );
     }
   }
+  if (r.cost) {
+    const c = r.cost;
+    const names = ['airlock', 'airlock (audit off)', 'pgbouncer', 'relay'];
+    out.push('', `Proxy CPU per statement at the same load: ${c.rate} statements/s held by pgbench -R, c=${c.clients} (user + system of all its threads ÷ statements; median of rounds)`);
+    out.push(
+      table(
+        ['workload', ...names, 'airlock/relay', 'held tps (airlock)'],
+        c.rows.map((row) => [
+          row.name,
+          ...names.map((n) => (row.cpuUs[n] ? `${row.cpuUs[n].median.toFixed(1)} µs` : 'n/a')),
+          row.cpuUs.airlock && row.cpuUs.relay ? `×${(row.cpuUs.airlock.median / row.cpuUs.relay.median).toFixed(2)}` : 'n/a',
+          row.tps.airlock ? row.tps.airlock.median.toFixed(0) : 'n/a',
+        ]),
+      ),
+    );
+  }
   if (r.audit.length > 0) {
     out.push('', 'Per-statement audit cost (airlock, audit on vs off)');
     out.push(table(['workload', 'audit on', 'audit off', 'on/off'], r.audit.map((a) => [`select-only ${a.protocol} c=${a.clients}`, tps(a.tps.on), tps(a.tps.off), ratio(a.ratio)])));

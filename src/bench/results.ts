@@ -10,12 +10,26 @@ export type PathName = 'direct' | 'airlock' | 'pgbouncer' | 'relay';
 export interface ThroughputResult {
   readonly name: string;
   readonly script: 'select-only' | 'tpcb';
-  readonly protocol: 'simple' | 'prepared';
+  readonly protocol: 'simple' | 'extended' | 'prepared';
   readonly clients: number;
   readonly tps: Partial<Record<PathName, Summary>>;
   readonly ratio: Partial<Record<Exclude<PathName, 'direct'>, Summary>>;
   /** CPU microseconds (user + system, all threads) the proxy process spent per statement, per round, summarized. */
   readonly cpuUsPerStatement?: Partial<Record<Exclude<PathName, 'direct'>, Summary>>;
+}
+
+/** CPU per statement of each proxy at one fixed rate (suites/cost.ts). Keys: airlock, `airlock (audit off)`, pgbouncer, relay. */
+export interface CostResult {
+  /** Transactions (= statements, select-only) per second every path was held to. */
+  readonly rate: number;
+  readonly clients: number;
+  readonly rows: readonly {
+    readonly name: string;
+    readonly protocol: 'simple' | 'extended' | 'prepared';
+    readonly cpuUs: Readonly<Record<string, Summary>>;
+    /** The rate each path actually held (a path that could not keep up shows it here). */
+    readonly tps: Readonly<Record<string, Summary>>;
+  }[];
 }
 
 export interface Quantiles {
@@ -75,7 +89,7 @@ export interface AuditCostResult {
 export interface IntentWorkloadResult {
   readonly name: string;
   readonly script: 'select-only' | 'tpcb';
-  readonly protocol: 'simple' | 'prepared';
+  readonly protocol: 'simple' | 'extended' | 'prepared';
   readonly clients: number;
   readonly tps: { readonly on: Summary; readonly off: Summary };
   /** intents on ÷ off, per interleaved round. */
@@ -117,6 +131,8 @@ export interface BenchResults {
     readonly notes: readonly string[];
   };
   throughput: ThroughputResult[];
+  /** CPU per statement at one fixed rate (issue 15). */
+  cost?: CostResult;
   latency?: LatencyResult;
   connect?: ConnectResult;
   revoke?: CutResult;

@@ -38,12 +38,18 @@ describe('the benchmark harness', () => {
 
     const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResults;
     expect(results.meta.mode).toBe('smoke');
-    expect(results.throughput.map((t) => t.script)).toEqual(['select-only', 'select-only', 'tpcb']);
+    expect(results.throughput.map((t) => t.protocol)).toEqual(['simple', 'extended', 'prepared', 'simple']);
+    expect(results.throughput.map((t) => t.script)).toEqual(['select-only', 'select-only', 'select-only', 'tpcb']);
     for (const t of results.throughput) {
       expect(t.ratio.airlock?.median).toBeGreaterThan(0);
       expect(t.tps.relay?.median, `relay tps for ${t.name}`).toBeGreaterThan(0);
       expect(t.ratio.relay?.median, `relay ratio for ${t.name}`).toBeGreaterThan(0);
     }
+    // Issue 15: every proxy's CPU per statement at one held rate, and the goal checked against it.
+    expect(results.cost?.rows.map((row) => row.name)).toEqual(['select-only simple c=2']);
+    for (const name of ['airlock', 'airlock (audit off)', 'relay']) expect(results.cost?.rows[0]?.cpuUs[name]?.median, `${name} CPU at the held rate`).toBeGreaterThan(0);
+    expect(results.targets.some((t) => t.target.startsWith('select-only simple c=2 at 300/s: CPU per statement'))).toBe(true);
+    expect(r.stdout).toContain('Proxy CPU per statement at the same load');
     expect(results.audit).toHaveLength(2);
     // Intent step on vs off (issue 9): select-only simple and prepared at 1 client and at the largest count, TPC-B at the largest.
     expect(results.intents?.workloads.map((w) => w.name)).toEqual(['select-only simple c=1', 'select-only prepared c=1', 'select-only simple c=2', 'select-only prepared c=2', 'tpcb simple c=2']);

@@ -21,7 +21,7 @@ export interface Comparison {
 export function comparisons(clients: readonly number[]): Comparison[] {
   const list: Comparison[] = [];
   for (const c of clients) {
-    for (const protocol of ['simple', 'prepared'] as const) {
+    for (const protocol of ['simple', 'extended', 'prepared'] as const) {
       list.push({ name: `select-only ${protocol} c=${c}`, role: 'read', run: { clients: c, protocol, script: 'select-only' } });
     }
   }
