@@ -40,6 +40,13 @@ export interface UpstreamPoolOptions {
   readonly idleMs?: number;
   /** How long `DISCARD ALL` may take before the connection is closed instead (default 2 s). */
   readonly resetTimeoutMs?: number;
+  /**
+   * How long a warm connection may take to get ready for a session before a
+   * new one is opened instead (default 2 s). A server that went away without
+   * closing (a dropped link, a frozen host) never answers: without this the
+   * session would wait the whole sign-in deadline for each idle connection.
+   */
+  readonly reuseTimeoutMs?: number;
 }
 
 interface Idle {
@@ -56,6 +63,7 @@ export class UpstreamPool {
   private readonly maxIdle: number;
   private readonly idleMs: number;
   private readonly resetTimeoutMs: number;
+  private readonly reuseTimeoutMs: number;
   /** Sessions served by a warm connection (metrics, tests). */
   reused = 0;
 
@@ -64,20 +72,27 @@ export class UpstreamPool {
     this.maxIdle = opts.maxIdle ?? 64;
     this.idleMs = opts.idleMs ?? 60_000;
     this.resetTimeoutMs = opts.resetTimeoutMs ?? 2_000;
+    this.reuseTimeoutMs = opts.reuseTimeoutMs ?? 2_000;
   }
 
   /** A warm connection readied for this session, or a new one. */
   async acquire(target: UpstreamTarget, opts: UpstreamOptions): Promise<UpstreamConnection> {
     const list = this.idle.get(poolKey(target, opts));
+    const warm = { ...opts, timeoutMs: Math.min(opts.timeoutMs ?? Infinity, this.reuseTimeoutMs) };
     for (let entry = list?.pop(); entry; entry = list?.pop()) {
       this.forget(entry);
       try {
-        const conn = await reuseUpstream(entry.conn, target, opts);
+        const conn = await reuseUpstream(entry.conn, target, warm);
         this.reused++;
         return conn;
       } catch {
-        // Closed while idle, or the upstream restarted: try the next, then sign in anew.
+        // Closed while idle, the upstream restarted, or no answer: the others share its server and link, and
+        // trying each in turn would multiply the stall. Sign in anew.
         entry.conn.socket.destroy();
+        for (const other of list?.splice(0) ?? []) {
+          this.forget(other);
+          other.conn.socket.destroy();
+        }
       }
     }
     return openUpstream(target, opts);
