@@ -26,6 +26,8 @@ export interface SessionDeps extends StartupDeps {
   readonly kernel: GatewayKernel;
   readonly checkSql: CheckSql;
   readonly checkSqlNow?: CheckSqlNow;
+  /** The real classifier's literal shapes (statement-check.ts `shapeOf`); absent with an injected classifier. */
+  readonly sqlShape?: (sql: string) => string | null;
   readonly startupTimeoutMs: number;
   /** How long a cut waits for the upstream to finish the message in flight before dropping it mid-message. */
   readonly cutGraceMs: number;
@@ -138,7 +140,10 @@ export class ClientSession {
     const session = this.session;
     const relay = new QueryRelay({
       upstream: upstream.socket,
-      check: new StatementCheck(this.deps.checkSql, scope, upstream, this.deps.checkSqlNow, { maxStatementBytes: this.maxStatementBytes }),
+      check: new StatementCheck(this.deps.checkSql, scope, upstream, this.deps.checkSqlNow, {
+        maxStatementBytes: this.maxStatementBytes,
+        shapeOf: this.deps.sqlShape,
+      }),
       txStatus: upstream.txStatus,
       toClient: (bytes) => this.toClient(bytes),
       record: (outcome) => session.record(outcome, outcome.intent),

@@ -11,6 +11,7 @@ import { SqlState } from './protocol/codes.js';
 import { errorResponse } from './protocol/messages.js';
 import { ClientSession } from './client-session.js';
 import { checkSql as realCheckSql, checkSqlNow as realCheckSqlNow } from './sql/check.js';
+import { literalShape } from './sql/literal-shape.js';
 import type { CheckSql } from './statement-check.js';
 import { secureContextFor, type GatewayTls } from './tls-config.js';
 import { UpstreamPool, type UpstreamPoolOptions } from './upstream-pool.js';
@@ -85,6 +86,7 @@ export async function createPostgresGateway(opts: PostgresGatewayOptions): Promi
     checkSql: opts.checkSql ?? realCheckSql,
     // An injected classifier (tests) is only ever asked through its promise.
     checkSqlNow: opts.checkSql ? undefined : realCheckSqlNow,
+    sqlShape: opts.checkSql ? undefined : literalShape,
     startupTimeoutMs: opts.startupTimeoutMs ?? 10_000,
     cutGraceMs: 500,
     pool,

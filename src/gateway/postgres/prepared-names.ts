@@ -81,6 +81,34 @@ export class PreparedNames {
   }
 
   /**
+   * As `sent('', null)` (a simple Query drops the unnamed statement or
+   * portal), without making a function per Query: the caller calls
+   * `unnamedClosed` once with the upstream's answer.
+   */
+  sentUnnamedClose(): void {
+    this.batch.set('', null);
+    this.inFlight.set('', (this.inFlight.get('') ?? 0) + 1);
+  }
+
+  unnamedClosed(outcome: ChangeOutcome): void {
+    if (outcome !== 'skipped') this.confirmed.delete('');
+    const left = (this.inFlight.get('') ?? 1) - 1;
+    if (left > 0) this.inFlight.set('', left);
+    else this.inFlight.delete('');
+    this.wake();
+  }
+
+  /** As `sentUnseen(false)`, without making a function: the caller calls `unseenSettled` once with the answer. */
+  sentUnseenCounted(): void {
+    this.unseenInFlight++;
+  }
+
+  unseenSettled(): void {
+    this.unseenInFlight--;
+    this.wake();
+  }
+
+  /**
    * Something that may change names unseen was forwarded (`inBatch`: as part
    * of the open batch). The caller forgets what it changed (`remove`,
    * `forgetAll`) before calling the returned function.

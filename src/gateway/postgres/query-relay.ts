@@ -57,6 +57,18 @@ export class QueryRelay {
    * many small buffers.
    */
   private unsent: Buffer | null = null;
+  /**
+   * What a simple Query that changes no names settles, made once: most
+   * statements are such Queries, and a function per Query was garbage.
+   */
+  private readonly plainQuerySettled: Settle = (outcome) => {
+    if (outcome !== 'skipped' && this.tracker.txStatus === TxStatus.Idle) this.portals.forgetAll();
+    // A Query drops the unnamed statement and portal whether or not it succeeds.
+    const o = outcome === 'skipped' ? 'skipped' : 'ok';
+    this.statements.unnamedClosed(o);
+    this.portals.unnamedClosed(o);
+    this.portals.unseenSettled();
+  };
 
   constructor(private readonly deps: RelayDeps) {
     this.tracker = new ResponseTracker({
@@ -203,16 +215,20 @@ export class QueryRelay {
       if (unprepared instanceof Promise) return unprepared.then(() => (this.closed ? undefined : this.onQuery(frame)));
       if (unprepared) return this.refuse(text, unprepared, true);
     }
-    return this.withDecision(text, (decision) => {
-      if (decision.allowed) {
-        const intent = this.deps.intend(text);
-        if (!intent) return;
-        this.forward(frame.raw);
-        this.tracker.expectQuery(text, intent, this.textSent(text, true));
-      } else {
-        this.refuse(text, decision.reason, true, decision.sqlstate);
-      }
-    });
+    const now = this.decisionNow(text);
+    if (now) return this.queryDecided(frame, text, now);
+    return this.decisionLater(text).then((decision) => (this.closed ? undefined : this.queryDecided(frame, text, decision)));
+  }
+
+  private queryDecided(frame: Frame, text: string, decision: SqlDecision): void {
+    if (decision.allowed) {
+      const intent = this.deps.intend(text);
+      if (!intent) return;
+      this.forward(frame.raw);
+      this.tracker.expectQuery(text, intent, this.textSent(text, true));
+    } else {
+      this.refuse(text, decision.reason, true, decision.sqlstate);
+    }
   }
 
   private onParse(frame: Frame): Promise<void> | void {
@@ -222,17 +238,21 @@ export class QueryRelay {
       this.statements.remove(name);
       return this.refuseInBatch(text, 'airlock: SQL EXECUTE is allowed only in a simple query; send it without Parse/Bind');
     }
-    return this.withDecision(text, (decision) => {
-      if (decision.allowed) {
-        this.forwardBatch(frame.raw);
-        this.tracker.expectReply(this.statements.sent(name, text));
-      } else {
-        // The upstream still holds the old text, but the client meant to replace it: the gateway forgets the
-        // name (a view with fewer names than the upstream is safe) rather than run the old text under it.
-        this.statements.remove(name);
-        this.refuseInBatch(text, decision.reason, decision.sqlstate);
-      }
-    });
+    const now = this.decisionNow(text);
+    if (now) return this.parseDecided(frame, name, text, now);
+    return this.decisionLater(text).then((decision) => (this.closed ? undefined : this.parseDecided(frame, name, text, decision)));
+  }
+
+  private parseDecided(frame: Frame, name: string, text: string, decision: SqlDecision): void {
+    if (decision.allowed) {
+      this.forwardBatch(frame.raw);
+      this.tracker.expectReply(this.statements.sent(name, text));
+    } else {
+      // The upstream still holds the old text, but the client meant to replace it: the gateway forgets the
+      // name (a view with fewer names than the upstream is safe) rather than run the old text under it.
+      this.statements.remove(name);
+      this.refuseInBatch(text, decision.reason, decision.sqlstate);
+    }
   }
 
   private onBind(frame: Frame): Promise<void> | void {
@@ -300,6 +320,12 @@ export class QueryRelay {
   private textSent(text: string, simpleQuery: boolean): Settle | undefined {
     const affects = mayAffectNames(text);
     if (!affects && !simpleQuery) return undefined;
+    if (!affects) {
+      this.statements.sentUnnamedClose();
+      this.portals.sentUnnamedClose();
+      this.portals.sentUnseenCounted();
+      return this.plainQuerySettled;
+    }
     const settles: Settle[] = [];
     if (simpleQuery) settles.push(this.statements.sent('', null), this.portals.sent('', null), this.portals.sentUnseen(false));
     // A Query is answered on its own (ReadyForQuery flushes it): later messages can wait for it. An Execute's
@@ -359,13 +385,14 @@ export class QueryRelay {
 
   // ---- helpers ----
 
-  private withDecision(text: string, then: (d: SqlDecision) => void): Promise<void> | void {
-    const now = this.searchPathStale ? null : this.deps.check.now(text);
-    if (now) return then(now);
-    return this.refreshSearchPath().then(async () => {
-      const decision = await this.deps.check.decide(text);
-      if (!this.closed) then(decision);
-    });
+  /** The decision without a promise when it can be had at once; most statements take this path (no closure, no promise). */
+  private decisionNow(text: string): SqlDecision | null {
+    return this.searchPathStale ? null : this.deps.check.now(text);
+  }
+
+  private async decisionLater(text: string): Promise<SqlDecision> {
+    await this.refreshSearchPath();
+    return this.deps.check.decide(text);
   }
 
   /** Re-reads search_path after a SET, when the upstream owes nothing and no batch is open. */

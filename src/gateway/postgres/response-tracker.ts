@@ -100,7 +100,8 @@ export class ResponseTracker {
   }
 
   expectQuery(text: string, intent: Intent | null = null, settle?: Settle): void {
-    this.fifo.push({ kind: 'query', text, intent, startedAt: performance.now(), settle });
+    // Every field from the start: one object shape for all queries (tag, rows and sqlstate are filled in as answers arrive).
+    this.fifo.push({ kind: 'query', text, intent, startedAt: performance.now(), tag: undefined, rows: undefined, sqlstate: undefined, settle });
   }
 
   /** `settle` runs once its ReadyForQuery is in (`txStatus` is then the status it reported). */

@@ -35,6 +35,18 @@ export interface StatementLimits {
   readonly memoBytes?: number;
 }
 
+export interface StatementCheckOptions extends StatementLimits {
+  /**
+   * The text with its literals masked (sql/literal-shape.ts), or null, when
+   * the classifier decides equally for every text of one shape: allowed
+   * decisions are then remembered per shape, so a client sending the same
+   * query with other numbers (pgbench -S, most ORMs without parameters)
+   * skips the classifier and its process-wide caches. Only for the real
+   * classifier; an injected one is asked about every text.
+   */
+  readonly shapeOf?: (sql: string) => string | null;
+}
+
 /** What the session learned from its upstream at startup (upstream.ts). */
 export interface SessionUpstream {
   readonly searchPath: readonly string[];
@@ -54,6 +66,9 @@ export interface SessionUpstream {
  */
 export class StatementCheck {
   private readonly decisions: Lru<string, SqlDecision>;
+  /** Allowed decisions by literal shape (see `shapeOf`); a refusal is remembered by its own text only. */
+  private readonly shapes: Lru<string, SqlDecision>;
+  private readonly shapeOf: ((sql: string) => string | null) | undefined;
   private opts: SqlCheckOptions;
   readonly maxStatementBytes: number;
 
@@ -62,15 +77,17 @@ export class StatementCheck {
     private readonly scope: SqlScope,
     upstream: SessionUpstream,
     private readonly checkSqlNow?: CheckSqlNow,
-    limits: StatementLimits = {},
+    limits: StatementCheckOptions = {},
   ) {
     // One options object until the search_path changes: the classifier keys its caches on the array's identity.
     this.opts = { searchPath: upstream.searchPath, catalog: upstream.catalog };
     this.maxStatementBytes = limits.maxStatementBytes ?? DEFAULT_MAX_STATEMENT_BYTES;
-    this.decisions = new Lru(MEMO_ENTRIES, {
-      maxBytes: limits.memoBytes ?? DEFAULT_MEMO_BYTES,
-      sizeOf: (key, decision) => stringBytes(key) + decisionBytes(decision),
-    });
+    const memoBytes = limits.memoBytes ?? DEFAULT_MEMO_BYTES;
+    const sizeOf = (key: string, decision: SqlDecision) => stringBytes(key) + decisionBytes(decision);
+    // Both memos together stay within the session's budget.
+    this.decisions = new Lru(MEMO_ENTRIES, { maxBytes: memoBytes - Math.floor(memoBytes / 4), sizeOf });
+    this.shapes = new Lru(MEMO_ENTRIES, { maxBytes: Math.floor(memoBytes / 4), sizeOf });
+    this.shapeOf = limits.shapeOf;
   }
 
   /** A statement the gateway answers itself without forwarding it (kept-limits.ts), or undefined. */
@@ -80,13 +97,14 @@ export class StatementCheck {
 
   /** Estimated bytes the memo holds; for tests and metrics. */
   get memoBytes(): number {
-    return this.decisions.heldBytes;
+    return this.decisions.heldBytes + this.shapes.heldBytes;
   }
 
   setSearchPath(searchPath: readonly string[]): void {
     if (searchPath.join('\0') === this.opts.searchPath.join('\0')) return;
     this.opts = { searchPath, catalog: this.opts.catalog };
     this.decisions.clear();
+    this.shapes.clear();
   }
 
   /**
@@ -101,6 +119,11 @@ export class StatementCheck {
     const key = memoKey(sql);
     const memo = this.decisions.get(key);
     if (memo) return memo;
+    const shape = this.shapeKey(sql);
+    if (shape !== null) {
+      const byShape = this.shapes.get(shape);
+      if (byShape) return byShape;
+    }
     if (!this.checkSqlNow) return null;
     let decision: SqlDecision | null;
     try {
@@ -108,7 +131,7 @@ export class StatementCheck {
     } catch {
       return UNCHECKABLE;
     }
-    if (decision) this.decisions.set(key, decision);
+    if (decision) this.remember(key, shape, decision);
     return decision;
   }
 
@@ -119,6 +142,11 @@ export class StatementCheck {
     const key = memoKey(sql);
     const cached = this.decisions.get(key);
     if (cached) return cached;
+    const shape = this.shapeKey(sql);
+    if (shape !== null) {
+      const byShape = this.shapes.get(shape);
+      if (byShape) return byShape;
+    }
     const opts = this.opts;
     let decision: SqlDecision;
     try {
@@ -126,8 +154,19 @@ export class StatementCheck {
     } catch {
       return UNCHECKABLE;
     }
-    if (opts === this.opts) this.decisions.set(key, decision);
+    if (opts === this.opts) this.remember(key, shape, decision);
     return decision;
+  }
+
+  /** Long texts have no shape here: the memo never holds a large text. */
+  private shapeKey(sql: string): string | null {
+    return this.shapeOf && sql.length <= MEMO_TEXT_KEY_LENGTH ? this.shapeOf(sql) : null;
+  }
+
+  /** An allowed text with a shape is remembered by its shape only: every text of that shape then hits without another entry. */
+  private remember(key: string, shape: string | null, decision: SqlDecision): void {
+    if (shape !== null && decision.allowed) this.shapes.set(shape, decision);
+    else this.decisions.set(key, decision);
   }
 
   /** A refusal when the text is over the session's size limit; counts UTF-8 bytes only when its length cannot tell it is under. */

@@ -14,6 +14,9 @@ export interface LruBytes<K, V> {
 export class Lru<K, V> {
   private readonly map = new Map<K, { value: V; size: number }>();
   private held = 0;
+  /** The most recently used key: a hit on it needs no reordering (a delete and a set per hit churn the Map's table). */
+  private newest: K | undefined;
+  private hasNewest = false;
 
   constructor(
     private readonly capacity: number,
@@ -34,8 +37,11 @@ export class Lru<K, V> {
   get(key: K): V | undefined {
     const entry = this.map.get(key);
     if (entry === undefined) return undefined;
+    if (this.hasNewest && this.newest === key) return entry.value;
     this.map.delete(key);
     this.map.set(key, entry);
+    this.newest = key;
+    this.hasNewest = true;
     return entry.value;
   }
 
@@ -50,6 +56,8 @@ export class Lru<K, V> {
     }
     this.map.set(key, { value, size });
     this.held += size;
+    this.newest = key;
+    this.hasNewest = true;
   }
 
   delete(key: K): void {
@@ -57,11 +65,18 @@ export class Lru<K, V> {
     if (entry === undefined) return;
     this.map.delete(key);
     this.held -= entry.size;
+    if (this.hasNewest && this.newest === key) this.forgetNewest();
   }
 
   clear(): void {
     this.map.clear();
     this.held = 0;
+    this.forgetNewest();
+  }
+
+  private forgetNewest(): void {
+    this.newest = undefined;
+    this.hasNewest = false;
   }
 }
 
