@@ -1,9 +1,10 @@
 import type { AuditEntry } from './chain.js';
 import { writeStatementBatch } from './statement-batch.js';
+import { countsOf, entriesOf, intentAt, pushEntry, pushStatement, sessionAt, STRIDE, type StatementFacts, type StatementFields } from './statement-fields.js';
 import type { Clock } from '../core/clock.js';
 import type { Store } from '../store/store.js';
 import { randomBytes } from 'node:crypto';
-import { createWriterThread, writerScript, type BatchMarker, type SessionCounts, type WriterThread } from './writer-thread.js';
+import { createWriterThread, writerScript, type BatchMarker, type WriterThread } from './writer-thread.js';
 
 export interface QueuedStatement {
   readonly entry: AuditEntry;
@@ -72,7 +73,9 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
   /** Recorded, not yet committed (or given up on). */
   let backlog = 0;
   let drained: Signal | null = null;
-  let queue: QueuedStatement[] = [];
+  /** The statements of the next batch, STRIDE slots each (see statement-fields.ts). */
+  let queue: StatementFields = [];
+  let queued = 0;
   let timer: NodeJS.Timeout | null = null;
   let writing: Promise<void> = Promise.resolve();
   let lastFlushAt = -Infinity;
@@ -90,39 +93,25 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
   let thread: WriterThread | null = script ? createWriterThread(script, { target: store.target, busyTimeoutMs: 5000, niceness: opts.writerNiceness ?? 5 }) : null;
   thread?.warm();
 
-  function countsOf(batch: readonly QueuedStatement[]): SessionCounts[] {
-    const perSession = new Map<string, { statements: number; refused: number }>();
-    for (const q of batch) {
-      const c = perSession.get(q.sessionId) ?? { statements: 0, refused: 0 };
-      c.statements += 1;
-      if (q.refused) c.refused += 1;
-      perSession.set(q.sessionId, c);
-    }
-    return [...perSession].map(([id, c]) => [id, c.statements, c.refused] as const);
-  }
-
-  async function writeInline(at: Date, batch: readonly QueuedStatement[], counts: readonly SessionCounts[], marker: BatchMarker): Promise<void> {
-    await store.transaction((tx) => writeStatementBatch(tx, { at, entries: batch.map((q) => q.entry), counts, marker }));
-  }
-
-  async function write(batch: QueuedStatement[]): Promise<void> {
-    const at = clock.now();
+  /** On this thread, through the generic append path: the same rows the writer thread writes (see statement-fields.ts). */
+  async function writeInline(at: Date, batch: StatementFields, marker: BatchMarker): Promise<void> {
+    const entries = entriesOf(batch);
     const counts = countsOf(batch);
+    await store.transaction((tx) => writeStatementBatch(tx, { at, entries, counts, marker }));
+  }
+
+  async function write(batch: StatementFields): Promise<void> {
+    const at = clock.now();
     const marker: BatchMarker = [markerKey, ++batchNo];
     if (thread) {
       try {
-        await thread.write(
-          at,
-          batch.map((q) => q.entry),
-          counts,
-          marker,
-        );
+        await thread.write(at, batch, marker);
         return;
       } catch (err) {
         threadFailures += 1;
         const giveUp = threadFailures >= MAX_THREAD_FAILURES;
         console.error(
-          `airlock: the audit writer thread did not write ${batch.length} statement audit event(s); writing them on the main thread${giveUp ? ' from now on' : ''}:`,
+          `airlock: the audit writer thread did not write ${batch.length / STRIDE} statement audit event(s); writing them on the main thread${giveUp ? ' from now on' : ''}:`,
           err,
         );
         if (giveUp) {
@@ -131,7 +120,7 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
         }
       }
     }
-    await writeInline(at, batch, counts, marker);
+    await writeInline(at, batch, marker);
   }
 
   function flush(): Promise<void> {
@@ -139,26 +128,31 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
       clearTimeout(timer);
       timer = null;
     }
-    if (queue.length > 0) {
+    if (queued > 0) {
       lastFlushAt = performance.now();
       const batch = queue;
+      const n = queued;
       queue = [];
+      queued = 0;
       writing = writing
         .then(() => write(batch))
         .then(() => releaseIntents(batch))
         .catch((err: unknown) => {
-          console.error(`airlock: could not write ${batch.length} statement audit event(s):`, err);
+          console.error(`airlock: could not write ${n} statement audit event(s):`, err);
           noteLost(batch);
         })
-        .finally(() => settled(batch.length));
+        .finally(() => settled(n));
     }
     return writing;
   }
 
-  function releaseIntents(batch: readonly QueuedStatement[]): void {
+  function releaseIntents(batch: StatementFields): void {
     if (!opts.settled) return;
     const intents: string[] = [];
-    for (const q of batch) if (q.intent) intents.push(q.intent);
+    for (let i = 0, n = batch.length / STRIDE; i < n; i++) {
+      const intent = intentAt(batch, i);
+      if (intent) intents.push(intent);
+    }
     if (intents.length > 0) opts.settled(intents);
   }
 
@@ -175,11 +169,15 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
    * Until a record of that gap is committed, every session is refused (fail
    * closed, not for a fixed time); the gap record is retried until it lands.
    */
-  function noteLost(batch: readonly QueuedStatement[]): void {
+  function noteLost(batch: StatementFields): void {
     const first = lost === null;
     lost ??= { events: 0, sessions: new Set() };
-    lost.events += batch.length;
-    for (const q of batch) if (q.sessionId) lost.sessions.add(q.sessionId);
+    const n = batch.length / STRIDE;
+    lost.events += n;
+    for (let i = 0; i < n; i++) {
+      const id = sessionAt(batch, i);
+      if (id) lost.sessions.add(id);
+    }
     if (first) scheduleGapRecord();
   }
 
@@ -195,17 +193,14 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
           // Taken in the chain, after every batch queued before it has failed or landed, so none is left out.
           const events = gap.events;
           const sessions = [...gap.sessions];
-          const entry: QueuedStatement = {
-            sessionId: '',
-            refused: false,
-            entry: {
-              actor: 'airlock',
-              action: 'audit.gap',
-              target: 'gateway:postgres',
-              details: { lost_statements: events, sessions, why: 'the audit store could not be written; these sessions were cut' },
-            },
-          };
-          await write([entry]);
+          const record: StatementFields = [];
+          pushEntry(record, '', false, {
+            actor: 'airlock',
+            action: 'audit.gap',
+            target: 'gateway:postgres',
+            details: { lost_statements: events, sessions, why: 'the audit store could not be written; these sessions were cut' },
+          });
+          await write(record);
           gap.events -= events;
           for (const id of sessions) gap.sessions.delete(id);
           if (gap.events > 0 || gap.sessions.size > 0) {
@@ -225,22 +220,37 @@ export function createStatementRecorder(store: Store, clock: Clock, opts: Record
     t.unref?.();
   }
 
+  function refuseWhileLost(sessionId: string): void {
+    if (lost === null) return;
+    // It ran (it is being recorded after the fact): it belongs to the gap.
+    lost.events += 1;
+    if (sessionId) lost.sessions.add(sessionId);
+    throw new Error('the audit log cannot be written');
+  }
+
+  function queuedOne(): void {
+    queued += 1;
+    backlog += 1;
+    if (queued >= maxBatch) void flush();
+    else if (!timer) {
+      const delay = Math.max(maxDelayMs, lastFlushAt + minIntervalMs - performance.now());
+      timer = setTimeout(() => void flush(), delay);
+      timer.unref?.();
+    }
+  }
+
   return {
+    /** Queues any audit entry (the per-statement path is `statement`). */
     record(q: QueuedStatement): void {
-      if (lost !== null) {
-        // It ran (it is being recorded after the fact): it belongs to the gap.
-        lost.events += 1;
-        if (q.sessionId) lost.sessions.add(q.sessionId);
-        throw new Error('the audit log cannot be written');
-      }
-      queue.push(q);
-      backlog += 1;
-      if (queue.length >= maxBatch) void flush();
-      else if (!timer) {
-        const delay = Math.max(maxDelayMs, lastFlushAt + minIntervalMs - performance.now());
-        timer = setTimeout(() => void flush(), delay);
-        timer.unref?.();
-      }
+      refuseWhileLost(q.sessionId);
+      pushEntry(queue, q.sessionId, q.refused, q.entry, q.intent);
+      queuedOne();
+    },
+    /** Queues one statement's record: plain values only, turned into its audit row by the writer. */
+    statement(s: StatementFacts, user: string, resource: string, grant: string): void {
+      refuseWhileLost(s.sessionId);
+      pushStatement(queue, s, user, resource, grant);
+      queuedOne();
     },
     /**
      * While more than `maxBacklog` statements wait to be committed: a promise

@@ -3,8 +3,8 @@ import { join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { StoreTarget } from '../store/connection.js';
-import type { AuditEntry } from './chain.js';
 import type { BatchMarker, SessionCounts } from './statement-batch.js';
+import type { StatementFields } from './statement-fields.js';
 
 export type { BatchMarker, SessionCounts };
 
@@ -23,8 +23,8 @@ export type WriterRequest =
       readonly type: 'write';
       readonly id: number;
       readonly at: string;
-      readonly entries: readonly AuditEntry[];
-      readonly counts: readonly SessionCounts[];
+      /** The batch's statements (see statement-fields.ts); the thread chains them and counts them per session. */
+      readonly fields: StatementFields;
       /** `meta` row written in the batch's transaction, so a retry can tell whether it committed. */
       readonly marker: BatchMarker;
     }
@@ -90,13 +90,13 @@ export function createWriterThread(script: URL, setup: WriterSetup) {
 
   return {
     /** Resolves once the batch is committed; rejects if it was not (the thread reports why, or died). */
-    write(at: Date, entries: readonly AuditEntry[], counts: readonly SessionCounts[], marker: BatchMarker): Promise<void> {
+    write(at: Date, fields: StatementFields, marker: BatchMarker): Promise<void> {
       worker ??= start();
       const id = nextId++;
       const w = worker;
       return new Promise<void>((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        w.postMessage({ type: 'write', id, at: at.toISOString(), entries, counts, marker } satisfies WriterRequest);
+        w.postMessage({ type: 'write', id, at: at.toISOString(), fields, marker } satisfies WriterRequest);
       });
     },
     /** Starts the thread now, so its start-up (loading the store code) is not paid by the first batch. */

@@ -1,9 +1,9 @@
 /**
  * The statement audit writer's thread (see writer-thread.ts). It owns a
  * connection of its own to the store (file or PostgreSQL) and writes each batch it is sent in
- * one serialized write transaction (`BEGIN IMMEDIATE`, or the store's advisory lock) through the same code as every other
- * audit append (statement-batch.ts → chain.ts): read the chain head, chain the
- * rows, insert them, store the new head, add the sessions' counts. Lifecycle
+ * one serialized write transaction (`BEGIN IMMEDIATE`, or the store's advisory lock) with statements prepared once
+ * (batch-writer.ts): read the chain head, chain the rows (the same bytes as
+ * chain.ts), insert them, store the new head, add the sessions' counts. Lifecycle
  * events are written meanwhile by the main thread's connection in
  * transactions of their own; the write lock and the head read inside it keep
  * the two in one chain.
@@ -11,7 +11,7 @@
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { connectStore } from '../store/connection.js';
-import { writeStatementBatch } from './statement-batch.js';
+import { createBatchWriter } from './batch-writer.js';
 import type { WriterReply, WriterRequest, WriterSetup } from './writer-thread.js';
 
 const port = parentPort;
@@ -30,11 +30,12 @@ try {
 }
 
 // One connection: batches are written one after another anyway.
-const { db, transaction } = connectStore(setup.target, { busyTimeoutMs: setup.busyTimeoutMs, poolSize: 1 });
+const store = connectStore(setup.target, { busyTimeoutMs: setup.busyTimeoutMs, poolSize: 1 });
+const writer = createBatchWriter(store.native);
 
 async function handle(req: Extract<WriterRequest, { type: 'write' }>): Promise<WriterReply> {
   try {
-    await transaction((tx) => writeStatementBatch(tx, { at: new Date(req.at), entries: req.entries, counts: req.counts, marker: req.marker }));
+    await writer.write(req.at, req.fields, req.marker);
     return { id: req.id, ok: true };
   } catch (err) {
     return { id: req.id, ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
@@ -46,7 +47,7 @@ let queue: Promise<void> = Promise.resolve();
 port.on('message', (req: WriterRequest) => {
   queue = queue.then(async () => {
     if (req.type === 'close') {
-      await db.destroy();
+      await store.close();
       port.close();
       return;
     }

@@ -54,11 +54,17 @@ const pgTypes = {
   },
 };
 
+/** The driver handle under `db`, for a hot path that runs fixed statements of its own (the audit writer thread). */
+export type NativeConnection = { readonly dialect: 'sqlite'; readonly sqlite: SQLite.Database } | { readonly dialect: 'postgres'; readonly pool: pg.Pool };
+
 export interface StoreConnection {
   readonly db: Kysely<Database>;
   readonly dialect: StoreDialect;
+  readonly native: NativeConnection;
   /** One write transaction, serialized with every other writer of the store (all connections, all processes). */
   transaction<T>(fn: (tx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /** Closes the connection, also when only `native` was used (Kysely closes only a driver it has started). */
+  close(): Promise<void>;
 }
 
 export interface ConnectOptions {
@@ -80,7 +86,11 @@ export function connectStore(target: StoreTarget, opts: ConnectOptions = {}): St
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-    return { db, dialect: 'sqlite', transaction: (fn) => immediateTransaction(db, fn) };
+    const close = async () => {
+      await db.destroy();
+      if (sqlite.open) sqlite.close();
+    };
+    return { db, dialect: 'sqlite', native: { dialect: 'sqlite', sqlite }, transaction: (fn) => immediateTransaction(db, fn), close };
   }
   const pool = new pg.Pool({ connectionString: target.url, max: opts.poolSize ?? 10, types: pgTypes, application_name: 'airlock' });
   // An idle connection the server dropped must not take the process down; the next query opens a new one.
@@ -88,7 +98,12 @@ export function connectStore(target: StoreTarget, opts: ConnectOptions = {}): St
   // The pool hears only idle connections: one checked out (between a transaction's queries) when the store goes away would throw from its error event and end the process. Its query rejects instead.
   pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', transaction: (fn) => lockedTransaction(db, fn) };
+  const close = async () => {
+    await db.destroy();
+    // An idle connection left in the pool would keep its thread alive until the pool's idle timeout (10 s).
+    if (!pool.ending) await pool.end();
+  };
+  return { db, dialect: 'postgres', native: { dialect: 'postgres', pool }, transaction: (fn) => lockedTransaction(db, fn), close };
 }
 
 /** `text` with the URL's password (should a driver ever quote it) replaced by `***`. */

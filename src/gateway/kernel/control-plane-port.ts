@@ -160,31 +160,8 @@ export function createControlPlanePort(
       if (!session) return;
       // Running counts live on the gateway session and reach the store with each batch and at sessionEnded; nothing here reads them.
       if (deps.statementAudit === false) return;
-      recorder.record({
-        sessionId: r.sessionId,
-        refused: r.outcome === 'refused',
-        intent: r.intent,
-        entry: {
-          actor: session.user,
-          action: r.outcome === 'refused' ? 'statement.refused' : 'statement',
-          target: r.sessionId,
-          subjectUser: session.user,
-          resource: session.resource,
-          // Keys in sorted order: the canonical encoding then skips its sort.
-          details: {
-            ...r.extra,
-            command_tag: r.commandTag,
-            duration_ms: Math.round(r.durationMs * 1000) / 1000,
-            grant: session.grantId,
-            intent: r.intent,
-            outcome: r.outcome,
-            reason: r.reason,
-            rows: r.rows,
-            sqlstate: r.sqlstate,
-            text: r.text,
-          },
-        },
-      });
+      // Plain values into the recorder's batch: the writer thread builds the details and the chained row.
+      recorder.statement(r, session.user, session.resource, session.grantId);
     },
 
     async sessionEnded(end: SessionEnd) {
