@@ -102,7 +102,7 @@ function postgresWriter(pool: pg.Pool): BatchWriter {
           const values = [String(no)];
           let rows = '[]';
           if (fields.length > 0) {
-            const chained = chainStatementRows(headValue, iso, fields);
+            const chained = chainStatementRows(headValue, iso, fields, true);
             rows = chained.json;
             keys.push(HEAD_KEY);
             values.push(chained.head);

@@ -143,12 +143,17 @@ export type ChainedRow = [number, string, string, string, string, string | null,
 
 /**
  * The rows that append the batch after the chain head `headValue` (as kept in
- * `meta`; undefined for an empty chain), the new head, and the rows as one
- * JSON array (for a store that takes them as one parameter). The same bytes as
+ * `meta`; undefined for an empty chain), the new head, and with `asJson` the
+ * rows as one JSON array (for a store that takes them as one parameter). The same bytes as
  * `chainRows(headValue, at, entriesOf(fields))`: the row hash is `hashRow`'s
  * (JSON of the first nine columns), the details `canonicalJson`'s.
  */
-export function chainStatementRows(headValue: string | undefined, iso: string, fields: StatementFields): { rows: ChainedRow[]; head: string; json: string } {
+export function chainStatementRows(
+  headValue: string | undefined,
+  iso: string,
+  fields: StatementFields,
+  asJson = false,
+): { rows: ChainedRow[]; head: string; json: string } {
   let seq = 0;
   let prev = GENESIS_HASH;
   if (headValue !== undefined) {
@@ -158,7 +163,7 @@ export function chainStatementRows(headValue: string | undefined, iso: string, f
   }
   const n = fields.length / STRIDE;
   const rows = new Array<ChainedRow>(n);
-  const bodies = new Array<string>(n);
+  const bodies = asJson ? new Array<string>(n) : null;
   for (let i = 0, o = 0; i < n; i++, o += STRIDE) {
     seq += 1;
     let row: unknown[];
@@ -178,7 +183,7 @@ export function chainStatementRows(headValue: string | undefined, iso: string, f
     row.push(prev);
     rows[i] = row as ChainedRow;
     // The row's JSON with its hash: the body less its closing bracket, then the hash (hex needs no escaping).
-    bodies[i] = `${body.slice(0, -1)},"${prev}"]`;
+    if (bodies) bodies[i] = `${body.slice(0, -1)},"${prev}"]`;
   }
-  return { rows, head: `${seq}:${prev}`, json: `[${bodies.join(',')}]` };
+  return { rows, head: `${seq}:${prev}`, json: bodies ? `[${bodies.join(',')}]` : '' };
 }

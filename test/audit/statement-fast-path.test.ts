@@ -78,7 +78,7 @@ describe('statement rows from queued fields', () => {
     expect(entriesOf(fields)).toEqual(reference);
     for (const head of [undefined, `41:${'ab'.repeat(32)}`]) {
       const old = chainRows(head, AT, reference);
-      const fast = chainStatementRows(head, AT.toISOString(), fields);
+      const fast = chainStatementRows(head, AT.toISOString(), fields, true);
       expect(fast.head).toBe(old.head);
       expect(fast.rows).toEqual(old.rows.map((r) => [r.seq, r.at, r.actor, r.action, r.target, r.subject_user, r.resource, r.details, r.prev_hash, r.hash]));
       expect(JSON.parse(fast.json)).toEqual(fast.rows);
