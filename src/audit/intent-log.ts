@@ -109,11 +109,21 @@ export function readSegment(path: string): { header: SegmentHeader | null; inten
 export class IntentLog {
   readonly run = randomBytes(4).toString('hex');
   private n = 0;
+  /** Lines queued by `queue`, not yet written, and the number of the first of them. */
+  private pending = '';
+  private pendingFrom = 0;
+  /** Intents written through this number (those before it that are not lost are in the OS's hands). */
+  private writtenThrough = 0;
+  /** Numbers of queued intents whose write failed, as [from, to] ranges: they must never be forwarded. */
+  private lost: [number, number][] = [];
   private current: Segment;
   private readonly segments = new Map<number, Segment>();
   private dirty = false;
   private syncing = false;
   private rotateFailing = false;
+  private writeFailing = false;
+  /** write(2) calls that carried intents (metrics, tests: the intents of one turn take one). */
+  writes = 0;
   private readonly syncTimer: NodeJS.Timeout;
   private readonly segmentBytes: number;
   private readonly segmentMs: number;
@@ -148,14 +158,65 @@ export class IntentLog {
    * (the statement must then not be forwarded).
    */
   intend(session: string, text: string | undefined): string {
+    const id = this.queue(session, text);
+    if (!this.written(id)) throw new Error('airlock: the intent could not be written to the intent log');
+    return id;
+  }
+
+  /**
+   * Queues an intent and returns its id, without writing it: the caller must
+   * not forward the statement before `written(id)` says so. Intents queued by
+   * many sessions in one event-loop turn then reach the OS in one write(2).
+   */
+  queue(session: string, text: string | undefined): string {
     const seg = this.current;
-    const id = `${this.run}.${seg.no}.${++this.n}`;
+    const n = ++this.n;
+    const id = `${this.run}.${seg.no}.${n}`;
     // Written by hand, not by JSON.stringify of an object: this runs before every statement is forwarded.
     const line = `{"id":"${id}","session":${JSON.stringify(session)},"text":${text === undefined ? 'null' : JSON.stringify(text)},"at":${this.opts.clock.now().getTime()}}\n`;
-    seg.bytes += writeSync(seg.fd, line);
+    if (this.pending === '') this.pendingFrom = n;
+    this.pending += line;
     seg.outstanding++;
-    this.dirty = true;
     return id;
+  }
+
+  /**
+   * Writes whatever is queued (all sessions' intents, one write) and tells
+   * whether the intent `id` is in the OS's hands. False when its write
+   * failed: the statement must then not be forwarded. Never throws.
+   */
+  written(id: string): boolean {
+    if (this.pending !== '') this.flush();
+    const n = Number(id.slice(id.lastIndexOf('.') + 1));
+    if (n > this.writtenThrough) return false;
+    for (const [from, to] of this.lost) if (n >= from && n <= to) return false;
+    return true;
+  }
+
+  private flush(): void {
+    const lines = this.pending;
+    const from = this.pendingFrom;
+    const to = this.n;
+    this.pending = '';
+    const seg = this.current;
+    try {
+      // Segments live on local disks, where write(2) to a regular file takes all of it or fails.
+      this.writes++;
+      seg.bytes += writeSync(seg.fd, lines);
+      this.dirty = true;
+    } catch (err) {
+      const last = this.lost[this.lost.length - 1];
+      if (last && last[1] === from - 1) last[1] = to;
+      else this.lost.push([from, to]);
+      // Bounded: only intents queued in the last turns are still asked about.
+      if (this.lost.length > 4096) this.lost.shift();
+      if (!this.writeFailing) console.error(`airlock: could not write to the intent log ${seg.path}; the sessions whose statements these were are closed:`, err);
+      this.writeFailing = true;
+      this.writtenThrough = to;
+      return;
+    }
+    this.writeFailing = false;
+    this.writtenThrough = to;
   }
 
   /** The outcomes of these intents are committed in the chain: their segment may go once it is done with. */
@@ -225,6 +286,8 @@ export class IntentLog {
    * full or old enough, and forces written intents to disk (off the event loop).
    */
   tend(): void {
+    // Queued lines go to the segment their ids name, before it can be retired.
+    if (this.pending !== '') this.flush();
     const seg = this.current;
     if (seg.bytes >= this.segmentBytes || this.opts.clock.now().getTime() - seg.startedMs >= this.segmentMs) this.tryRotate();
     if (!this.dirty || this.syncing) return;

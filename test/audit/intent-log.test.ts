@@ -93,6 +93,88 @@ describe('the intent log', () => {
   });
 });
 
+describe('intents queued for the end of a turn', () => {
+  it('reach the file in one write when the first is asked about, in the order queued', () => {
+    const dir = scratchDir();
+    const log = new IntentLog({ dir, clock: new ManualClock() });
+    cleanups.push(() => log.close());
+    const a = log.queue('ses_1', 'insert 1');
+    const b = log.queue('ses_2', 'insert 2');
+    const c = log.queue('ses_1', 'insert 3');
+    // Nothing is on disk yet: none of these statements may be forwarded.
+    expect(readSegment(segmentFiles(dir)[0]!).intents).toEqual([]);
+    const writes = log.writes;
+    expect(log.written(b)).toBe(true);
+    expect(log.writes).toBe(writes + 1);
+    expect(readSegment(segmentFiles(dir)[0]!).intents.map((i) => i.id)).toEqual([a, b, c]);
+    // The others' are in already: asking costs no write.
+    expect(log.written(a) && log.written(c)).toBe(true);
+    expect(log.writes).toBe(writes + 1);
+  });
+
+  it('says no for every intent of a write that failed, also to sessions that ask after another one saw it fail, and yes again once writes work', () => {
+    const dir = scratchDir();
+    const log = new IntentLog({ dir, clock: new ManualClock() });
+    cleanups.push(() => log.close());
+    const a = log.queue('ses_1', 'insert 1');
+    const b = log.queue('ses_2', 'insert 2');
+    // The segment's descriptor stops taking writes (as a disk that fails would).
+    const seg = (log as unknown as { current: { fd: number } }).current;
+    const fd = seg.fd;
+    seg.fd = 1_000_000;
+    const errors: unknown[] = [];
+    const error = console.error;
+    console.error = (...args: unknown[]) => errors.push(args);
+    try {
+      expect(log.written(a)).toBe(false);
+      expect(log.written(b)).toBe(false);
+      expect(() => log.intend('ses_3', 'insert 3')).toThrow();
+    } finally {
+      console.error = error;
+      seg.fd = fd;
+    }
+    expect(errors).toHaveLength(1);
+    const d = log.queue('ses_1', 'insert 4');
+    expect(log.written(d)).toBe(true);
+    expect(log.written(a) || log.written(b)).toBe(false);
+    expect(readSegment(segmentFiles(dir)[0]!).intents.map((i) => i.text)).toEqual(['insert 4']);
+  });
+
+  it('are written before their segment is retired, so each line is in the segment its id names', () => {
+    const dir = scratchDir();
+    const clock = new ManualClock();
+    const log = new IntentLog({ dir, clock, segmentMs: 1000 });
+    cleanups.push(() => log.close());
+    const a = log.queue('ses_1', 'insert 1');
+    clock.advance(1500);
+    log.tend();
+    const b = log.queue('ses_1', 'insert 2');
+    expect(log.written(a) && log.written(b)).toBe(true);
+    const files = segmentFiles(dir);
+    expect(files.map((f) => readSegment(f).intents.map((i) => i.id))).toEqual([[a], [b]]);
+  });
+
+  it('a crash after the write and before the forwards: recovery closes them as "may or may not have run"', async () => {
+    const dir = scratchDir();
+    const store = await scratchStore(dir);
+    const clock = new ManualClock();
+    const intents = join(dir, 'intents');
+    const log = new IntentLog({ dir: intents, clock });
+    const a = log.queue('ses_1', 'insert into t values (1)');
+    const b = log.queue('ses_2', 'insert into t values (2)');
+    expect(log.written(b)).toBe(true);
+    // The process dies here: the turn's statements were never forwarded, and no outcome was recorded.
+    log.close();
+    expect(await recoverIntents(store, intents, clock.now())).toEqual({ closed: 2, segments: 1 });
+    const rows = await store.db.selectFrom('audit_events').select('details').where('action', '=', 'statement').execute();
+    const details = rows.map((row) => JSON.parse(row.details) as Record<string, unknown>);
+    expect(details).toEqual([
+      expect.objectContaining({ intent: a, outcome: 'unknown', reason: MAY_HAVE_RUN }),
+      expect.objectContaining({ intent: b, outcome: 'unknown', reason: MAY_HAVE_RUN }),
+    ]);
+  });
+});
+
 describe('recovery at start-up', () => {
   it('closes only the intents whose outcome is not in the chain, ignores a torn last line, and removes the segments', async () => {
     const dir = scratchDir();

@@ -152,8 +152,10 @@ export function createControlPlanePort(
 
     intend(intent) {
       if (!intents || deps.statementAudit === false) return undefined;
-      return intents.intend(intent.sessionId, intent.text);
+      return intent.deferred ? intents.queue(intent.sessionId, intent.text) : intents.intend(intent.sessionId, intent.text);
     },
+
+    intentsWritten: (lastId) => !intents || intents.written(lastId),
 
     statement(r: StatementRecord) {
       const session = open.get(r.sessionId);

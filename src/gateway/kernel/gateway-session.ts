@@ -89,6 +89,8 @@ export class GatewaySession {
   private audit: Promise<void> = Promise.resolve();
   private statements = 0;
   private refused = 0;
+  /** The last intent put on record with `deferred` and not yet known to be written. */
+  private unwrittenIntent: string | undefined;
   private bytesIn = 0;
   private bytesOut = 0;
   private resolveDone!: () => void;
@@ -182,16 +184,34 @@ export class GatewaySession {
    * cannot be recorded: the session is then cut and the statement must not
    * be forwarded.
    */
-  intend(text: string): Intent | null {
+  intend(text: string, deferred = false): Intent | null {
     const live = this.live;
     if (!live || this.ending) return null;
     const auditText = this.ctx.auditText(text);
+    let id: string | undefined;
     try {
-      return { id: this.ctx.port.intend?.({ sessionId: live.sessionId, text: auditText?.text }), text: auditText };
+      id = this.ctx.port.intend?.({ sessionId: live.sessionId, text: auditText?.text, deferred });
     } catch {
       this.cut('error', AUDIT_FAILED);
       return null;
     }
+    if (deferred && id !== undefined) this.unwrittenIntent = id;
+    return { id, text: auditText };
+  }
+
+  /**
+   * Called before forwarding statements intended with `deferred`: writes
+   * the intents still in memory (those of every session this turn, in one
+   * write). False when they could not be written: the session is cut and
+   * nothing may be forwarded.
+   */
+  intentsOut(): boolean {
+    const last = this.unwrittenIntent;
+    if (last === undefined) return true;
+    this.unwrittenIntent = undefined;
+    if (this.ctx.port.intentsWritten?.(last) ?? true) return true;
+    this.cut('error', AUDIT_FAILED);
+    return false;
   }
 
   /**

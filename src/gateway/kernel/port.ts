@@ -82,6 +82,12 @@ export interface GrantEnded {
 export interface StatementIntent {
   readonly sessionId: string;
   readonly text: string | undefined;
+  /**
+   * The caller forwards the statement only after `intentsWritten` said yes:
+   * the intent may wait in memory until then, so the intents of one
+   * event-loop turn reach the OS in one write.
+   */
+  readonly deferred?: boolean;
 }
 
 export interface ControlPlanePort {
@@ -109,6 +115,12 @@ export interface ControlPlanePort {
    * be forwarded.
    */
   intend?(intent: StatementIntent): string | undefined;
+  /**
+   * Writes the deferred intents (every session's) and tells whether the one
+   * named is in the OS's hands; false when it could not be written (the
+   * statement must then not be forwarded). Never throws.
+   */
+  intentsWritten?(lastId: string): boolean;
   /**
    * Records one statement's outcome. May return without a promise when it
    * only queues the record (the hot path); throws or rejects when the audit

@@ -10,6 +10,7 @@ import type { StatementCheck } from './statement-check.js';
 import type { SqlDecision } from './sql/check.js';
 import { executedNames, mayAffectNames, mayExecute, nameEffects } from './sql/name-effects.js';
 import { SEARCH_PATH_QUERY, searchPathFromDataRow } from './upstream.js';
+import { atTurnEnd, type TurnEnd } from '../kernel/turn-end.js';
 
 /**
  * The client → upstream half of a live session: every frontend message is
@@ -23,8 +24,13 @@ export interface RelayDeps {
   readonly txStatus: number;
   toClient(bytes: Buffer): void;
   record(outcome: StatementOutcome): void;
-  /** Puts a statement on record before it is forwarded; null when it cannot be (the session is being cut: forward nothing). */
+  /**
+   * Puts a statement on record before it is forwarded; null when it cannot be (the session is being cut: forward
+   * nothing). The record may wait in memory: `intentsOut` before the statement's bytes go to the upstream.
+   */
   intend(text: string): Intent | null;
+  /** Writes the intents `intend` left in memory; false when they could not be (the session is cut: forward nothing). */
+  intentsOut(): boolean;
   /** Pauses/resumes reading from the client while a check is pending or the upstream is saturated. */
   holdClient(why: 'check' | 'upstream' | 'output', hold: boolean): void;
   /** True while the client has not read what was written to it (up to its socket's buffer): its messages wait. */
@@ -35,7 +41,7 @@ export interface RelayDeps {
   auditBackpressure(): Promise<void> | undefined;
 }
 
-export class QueryRelay {
+export class QueryRelay implements TurnEnd {
   readonly tracker: ResponseTracker;
   private readonly reader = new FrameReader({ typed: true, maxLength: Limits.messageBytes });
   /** Statements and portals the upstream holds, with the text they run (only texts that passed the check). */
@@ -57,6 +63,10 @@ export class QueryRelay {
    * many small buffers.
    */
   private unsent: Buffer | null = null;
+  /** `unsent` holds a statement whose intent may still be in memory. */
+  private unsentIntent = false;
+  /** Waiting for the end of the turn to send `unsent` (see turn-end.ts). */
+  private turnQueued = false;
   /**
    * What a simple Query that changes no names settles, made once: most
    * statements are such Queries, and a function per Query was garbage.
@@ -80,8 +90,15 @@ export class QueryRelay {
     this.tracker.txStatus = deps.txStatus;
   }
 
+  /** What the client sent before the end still goes out, as it did before forwards waited for the end of the turn. */
   close(): void {
+    if (!this.closed) this.flushUnsent();
     this.closed = true;
+  }
+
+  turnEnded(): void {
+    this.turnQueued = false;
+    if (!this.closed) this.flushUnsent();
   }
 
   onClientData(chunk: Buffer): void {
@@ -146,7 +163,7 @@ export class QueryRelay {
       this.deps.violation(err instanceof PgGatewayError ? err : protocolViolation(String(err)));
     } finally {
       this.pumping = false;
-      this.flushUnsent();
+      this.sendAtTurnEnd();
     }
   }
 
@@ -225,6 +242,7 @@ export class QueryRelay {
       const intent = this.deps.intend(text);
       if (!intent) return;
       this.forward(frame.raw);
+      if (intent.id !== undefined) this.unsentIntent = true;
       this.tracker.expectQuery(text, intent, this.textSent(text, true));
     } else {
       this.refuse(text, decision.reason, true, decision.sqlstate);
@@ -277,6 +295,7 @@ export class QueryRelay {
     const intent = this.deps.intend(text);
     if (!intent) return;
     this.forwardBatch(frame.raw);
+    if (intent.id !== undefined) this.unsentIntent = true;
     this.tracker.expectExecute(text, intent, this.textSent(text, false));
   }
 
@@ -419,10 +438,28 @@ export class QueryRelay {
     this.unsent = raw;
   }
 
+  /**
+   * A statement whose intent is still in memory goes out at the end of the
+   * turn, with those of every other session handled in this turn: their
+   * intents then reach the OS in one write, before any of them is forwarded.
+   * Anything else goes out now.
+   */
+  private sendAtTurnEnd(): void {
+    if (!this.unsentIntent || !this.unsent) return this.flushUnsent();
+    if (this.turnQueued) return;
+    this.turnQueued = true;
+    atTurnEnd(this);
+  }
+
   private flushUnsent(): void {
     const raw = this.unsent;
     if (!raw) return;
     this.unsent = null;
+    if (this.unsentIntent) {
+      this.unsentIntent = false;
+      // Write-ahead: the intents of these statements are in the OS's hands before the upstream can see them.
+      if (!this.deps.intentsOut()) return;
+    }
     if (!this.deps.upstream.write(raw) && !this.upstreamFull) {
       this.upstreamFull = true;
       this.deps.holdClient('upstream', true);
