@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IntentLog, segmentFiles } from '../../../src/audit/intent-log.js';
 import { systemClock } from '../../../src/core/clock.js';
+import type { ControlPlanePort } from '../../../src/gateway/kernel/port.js';
 import { Backend } from '../../../src/gateway/postgres/protocol/codes.js';
 import * as msg from '../../../src/gateway/postgres/protocol/messages.js';
 import { admin } from './pg-fixture.js';
@@ -52,8 +53,9 @@ describe('write-ahead intents of one turn', () => {
     dir = mkdtempSync(join(tmpdir(), 'airlock-intent-turn-'));
     log = new IntentLog({ dir, clock: systemClock });
     // As the real control plane does: deferred intents wait in memory until a session asks whether they are written.
-    h.backend.intend = (i) => (i.deferred ? log.queue(i.sessionId, i.text) : log.intend(i.sessionId, i.text));
-    h.backend.intentsWritten = (id) => log.written(id);
+    const port: ControlPlanePort = h.backend;
+    port.intend = (i) => (i.deferred ? log.queue(i.sessionId, i.text) : log.intend(i.sessionId, i.text));
+    port.intentsWritten = (id) => log.written(id);
     proxy = await tap(dir);
   });
   afterEach(async () => {
@@ -100,7 +102,7 @@ describe('write-ahead intents of one turn', () => {
   it('a turn whose intents cannot be written forwards none of its statements and closes the session', async () => {
     const a = await session(['read', 'write']);
     const table = `${h.db.schema}.orders`;
-    h.backend.intentsWritten = () => false;
+    (h.backend as ControlPlanePort).intentsWritten = () => false;
     a.c.socket.write(msg.query(`insert into ${table} values (4242, 'mark_lost')`));
     const frames = await a.c.untilClosed();
     const errors = frames.filter((f) => f.type === Backend.ErrorResponse).map((f) => msg.parseErrorFields(f.body).message);
