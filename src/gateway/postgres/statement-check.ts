@@ -92,6 +92,12 @@ export class StatementCheck {
 
   /** A statement the gateway answers itself without forwarding it (kept-limits.ts), or undefined. */
   keptLimit(sql: string): { tag: 'SET'; setting: string } | undefined {
+    // Only a SET can be one: most texts are turned away by their first letter, before the pattern runs.
+    let i = 0;
+    while (i < sql.length && sql.charCodeAt(i) <= 32) i++;
+    const c = sql.charCodeAt(i);
+    // Not past a non-ASCII character: the pattern's \s also takes Unicode spaces.
+    if (c < 128 && (c | 0x20) !== 0x73 /* s */) return undefined;
     return keptLimitAnswer(sql, this.scope);
   }
 
@@ -116,14 +122,15 @@ export class StatementCheck {
   now(sql: string): SqlDecision | null {
     const tooLarge = this.overLimit(sql);
     if (tooLarge) return tooLarge;
-    const key = memoKey(sql);
-    const memo = this.decisions.get(key);
-    if (memo) return memo;
+    // The shape first: a text with one is most often new (other numbers), and a lookup of it by its own text would miss.
     const shape = this.shapeKey(sql);
     if (shape !== null) {
       const byShape = this.shapes.get(shape);
       if (byShape) return byShape;
     }
+    const key = memoKey(sql);
+    const memo = this.decisions.get(key);
+    if (memo) return memo;
     if (!this.checkSqlNow) return null;
     let decision: SqlDecision | null;
     try {
@@ -139,14 +146,14 @@ export class StatementCheck {
   async decide(sql: string): Promise<SqlDecision> {
     const tooLarge = this.overLimit(sql);
     if (tooLarge) return tooLarge;
-    const key = memoKey(sql);
-    const cached = this.decisions.get(key);
-    if (cached) return cached;
     const shape = this.shapeKey(sql);
     if (shape !== null) {
       const byShape = this.shapes.get(shape);
       if (byShape) return byShape;
     }
+    const key = memoKey(sql);
+    const cached = this.decisions.get(key);
+    if (cached) return cached;
     const opts = this.opts;
     let decision: SqlDecision;
     try {
