@@ -77,8 +77,9 @@ async function writeEntries(tx: Executor, at: Date, entries: readonly AuditEntry
 /**
  * The rows that append `entries` after the chain head stored in `meta`
  * (`headValue`, undefined for an empty chain), and the new head value to store.
- * Pure: every writer (this module's, the statement writer thread's) chains
- * through it, inside a write transaction that read `headValue`.
+ * Pure: every writer chains through it (the statement writer thread through
+ * `chainStatementRows`, held to the same bytes by its tests), inside a write
+ * transaction that read `headValue`.
  */
 export function chainRows(headValue: string | undefined, at: Date, entries: readonly AuditEntry[]): { rows: AuditEventsTable[]; head: string } {
   let [seq, prev] = headValue !== undefined ? parseHead(headValue) : [0, GENESIS_HASH];

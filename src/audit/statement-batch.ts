@@ -19,9 +19,10 @@ export interface StatementBatch {
 /**
  * Writes one batch of statement records inside the caller's write
  * transaction: the audit rows through the chain's one append path, the
- * sessions' counts, and the batch's marker. The writer thread and the
- * recorder's own fallback both call it, so a batch is written the same way
- * (and at most once: a batch whose marker is already there is skipped).
+ * sessions' counts, and the batch's marker. The recorder's fallback on the
+ * main thread calls it; the writer thread does the same with statements
+ * prepared once (batch-writer.ts). Either way a batch is written at most once:
+ * a batch whose marker is already there is skipped.
  */
 export async function writeStatementBatch(tx: Executor, batch: StatementBatch): Promise<void> {
   const [key, no] = batch.marker;
