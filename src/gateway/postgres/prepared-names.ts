@@ -66,7 +66,11 @@ export class PreparedNames {
   sent(name: string, text: string | null): (outcome: ChangeOutcome) => void {
     this.batch.set(name, text);
     this.inFlight.set(name, (this.inFlight.get(name) ?? 0) + 1);
-    return once((outcome) => {
+    // One function per change, with its own once-guard (not a wrapper around another): Bind and Parse make one each.
+    let done = false;
+    return (outcome) => {
+      if (done) return;
+      done = true;
       if (outcome === 'ok') {
         if (text === null) this.confirmed.delete(name);
         else this.confirmed.set(name, text);
@@ -77,7 +81,7 @@ export class PreparedNames {
       if (left > 0) this.inFlight.set(name, left);
       else this.inFlight.delete(name);
       this.wake();
-    });
+    };
   }
 
   /**

@@ -80,6 +80,12 @@ export class QueryRelay implements TurnEnd {
     this.portals.unseenSettled();
   };
 
+  /** What every Sync settles once its ReadyForQuery is in, made once (a Sync ends every extended-protocol statement). */
+  private readonly syncSettled: Settle = () => {
+    if (this.tracker.txStatus === TxStatus.Idle) this.portals.forgetAll();
+    this.portals.unseenSettled();
+  };
+
   constructor(private readonly deps: RelayDeps) {
     this.tracker = new ResponseTracker({
       toClient: (bytes) => deps.toClient(bytes),
@@ -324,11 +330,8 @@ export class QueryRelay implements TurnEnd {
     this.batchOpen = false;
     this.forward(frame.raw);
     // The transaction may end here, and its portals with it.
-    const portalsSettle = this.portals.sentUnseen(false);
-    this.tracker.expectSync(() => {
-      if (this.tracker.txStatus === TxStatus.Idle) this.portals.forgetAll();
-      portalsSettle('ok');
-    });
+    this.portals.sentUnseenCounted();
+    this.tracker.expectSync(this.syncSettled);
   }
 
   /**
