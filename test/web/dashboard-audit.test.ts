@@ -196,7 +196,7 @@ describe('history, audit and hidden characters in the dashboard', () => {
     expect(() => parseConfig(`ticket_url: "javascript:alert(1)//{ticket}"\n${EXAMPLE_CONFIG}`, 'airlock.yaml', '/tmp')).toThrow(/ticket_url: expected an http\(s\) URL with \{ticket\}/);
   });
 
-  it('passes axe-core with no serious or critical violation on every view, at desktop and phone size, light and dark', { timeout: 30_000 }, async () => {
+  it('passes axe-core with no serious or critical violation on every view, at desktop and phone size, light and dark', { timeout: 120_000 }, async () => {
     const found: string[] = [];
     const everyView = ['now', 'ask', 'requests', 'history', 'audit', `grant/${grantId}`, `session/${sessionId}`];
     for (const size of [{ width: 1280, height: 800, dark: false, views: everyView }, { width: 375, height: 812, dark: true, views: ['now', 'ask', 'requests', 'audit'] }]) {

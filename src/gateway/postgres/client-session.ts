@@ -35,6 +35,9 @@ export interface SessionDeps extends StartupDeps {
   readonly pool: UpstreamPool;
 }
 
+/** How long a cut client has to read what was queued before the final error, after which its socket is destroyed. */
+const FINAL_WORDS_MS = 5_000;
+
 export class ClientSession {
   private client: net.Socket;
   private readonly session: GatewaySession;
@@ -243,9 +246,10 @@ export class ClientSession {
     const finalWords = () => {
       if (!this.client.destroyed && this.client.writable) {
         this.client.end(msg.errorResponse(error));
-        // A client that stops reading must not hold the connection open past the cut.
+        // A client that stops reading must not hold the connection open past the cut; one still reading what was
+        // queued before the cut (a large COPY, a slow link) gets a few seconds to reach the reason at its end.
         const client = this.client;
-        setTimeout(() => client.destroy(), 1_000).unref();
+        setTimeout(() => client.destroy(), FINAL_WORDS_MS).unref();
       } else {
         this.client.destroy();
       }
