@@ -1,6 +1,6 @@
 import type { BenchEnv } from '../bench-env.js';
 import type { Endpoint } from '../endpoints.js';
-import type { PgbenchProtocol } from '../pgbench.js';
+import { pgbench, type PgbenchProtocol } from '../pgbench.js';
 import type { CostResult } from '../results.js';
 import { summarize } from '../stats.js';
 import { interleave } from './throughput.js';
@@ -39,10 +39,14 @@ export async function runCost(env: BenchEnv, log: (line: string) => void): Promi
   if (env.pgbouncer) pids.set('pgbouncer', env.pgbouncer.pid);
   if (env.relay) pids.set('relay', env.relay.pid);
 
+  // A path's first sessions (sign-in, catalog facts, JIT) cost more than a short run's statements can hide:
+  // each path and protocol runs once unmeasured, and measured runs last at least 3 s.
+  const timed = { ...env, opts: { ...env.opts, seconds: Math.max(env.opts.seconds, env.opts.mode === 'smoke' ? 1 : 3) } };
   const rows: CostResult['rows'][number][] = [];
   for (const protocol of env.opts.mode === 'smoke' ? PROTOCOLS.slice(0, 1) : PROTOCOLS) {
+    for (const [, endpoint] of targets) await pgbench(endpoint, { clients, protocol, script: 'select-only', rate, seconds: 1, wrap: env.pgbenchWrap });
     const us = new Map<string, number[]>();
-    const samples = await interleave(env, targets, { clients, protocol, script: 'select-only', rate }, { pids, us });
+    const samples = await interleave(timed, targets, { clients, protocol, script: 'select-only', rate }, { pids, us });
     const cpuUs: Record<string, ReturnType<typeof summarize>> = {};
     const tps: Record<string, ReturnType<typeof summarize>> = {};
     for (const [name] of targets) {
