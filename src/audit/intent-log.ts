@@ -25,9 +25,9 @@ export interface IntentLogOptions {
   readonly dir: string;
   readonly clock: Clock;
   /**
-   * How often written intents are forced to disk (default 25 ms, the spacing
-   * of the recorder's group commits). Every 10 ms cost TPC-B through the
-   * gateway ~15% (the syncs compete with PostgreSQL's own WAL flushes).
+   * How often written intents are forced to disk (default 25 ms: what a
+   * power loss may take). Every 10 ms cost TPC-B through the gateway ~15%
+   * (the syncs compete with PostgreSQL's own WAL flushes).
    */
   readonly syncIntervalMs?: number;
   /** A segment takes appends until it holds this many bytes (default 8 MiB) … */

@@ -60,13 +60,15 @@ const MAX_THREAD_FAILURES = 3;
  * count and sessions is committed, which closes the sessions that go on
  * sending statements (fail closed, see ClientSession.record).
  *
- * Under load, commits are spaced at least `minIntervalMs` apart and the
- * batches grow instead. A lone statement is still written within
- * `maxDelayMs`.
+ * Under load, commits are spaced at least `minIntervalMs` apart (50 ms:
+ * half the commits of 25 ms took ~3 µs of the writer thread's ~18 µs per
+ * statement at 3,000 statements/s; what the audit must not lose on a crash
+ * is already in the intent log) and the batches grow instead. A lone
+ * statement is still written within `maxDelayMs`.
  */
 export function createStatementRecorder(store: Store, clock: Clock, opts: RecorderOptions = {}) {
   const maxDelayMs = opts.maxDelayMs ?? 5;
-  const minIntervalMs = opts.minIntervalMs ?? 25;
+  const minIntervalMs = opts.minIntervalMs ?? 50;
   const maxBatch = opts.maxBatch ?? 2000;
   const failClosedMs = opts.failClosedMs ?? 1000;
   const maxBacklog = opts.maxBacklog ?? 50_000;
