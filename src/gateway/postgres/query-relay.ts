@@ -3,7 +3,8 @@ import { PgGatewayError, protocolViolation } from './errors.js';
 import { PreparedNames, type ChangeOutcome } from './prepared-names.js';
 import { Backend, Frontend, Limits, SqlState, TxStatus } from './protocol/codes.js';
 import * as msg from './protocol/messages.js';
-import { FrameReader, type Frame } from './protocol/reader.js';
+import { FrameReader, TOO_LARGE, type Frame } from './protocol/reader.js';
+import { oversizedStatement } from './oversized-statement.js';
 import { LOCAL_QUEUE_CAP_BYTES, ResponseTracker, type Settle, type StatementOutcome } from './response-tracker.js';
 import type { Intent } from '../kernel/gateway-session.js';
 import type { StatementCheck } from './statement-check.js';
@@ -94,6 +95,7 @@ export class QueryRelay implements TurnEnd {
       localDrained: () => this.resume(),
     });
     this.tracker.txStatus = deps.txStatus;
+    this.reader.refuseStatementsOver(deps.check.maxStatementBytes);
   }
 
   /** What the client sent before the end still goes out, as it did before forwards waited for the end of the turn. */
@@ -220,6 +222,9 @@ export class QueryRelay implements TurnEnd {
         return this.forward(frame.raw);
       case Frontend.FunctionCall:
         return this.onFunctionCall();
+      case Frontend.Query | TOO_LARGE:
+      case Frontend.Parse | TOO_LARGE:
+        return this.onTooLarge(frame, type & ~TOO_LARGE);
       default:
         throw protocolViolation(`invalid frontend message type ${type}`);
     }
@@ -277,6 +282,21 @@ export class QueryRelay implements TurnEnd {
       this.statements.remove(name);
       this.refuseInBatch(text, decision.reason, decision.sqlstate);
     }
+  }
+
+  /**
+   * A Query or Parse whose header announced more than the role's largest
+   * statement: refused as the size check refuses one it has read (an error,
+   * and in the extended protocol everything up to Sync skipped), while the
+   * reader drops its body unread.
+   */
+  private onTooLarge(frame: Frame, type: number): void {
+    const { text, name, decision, extra } = oversizedStatement(frame, type, this.deps.check.maxStatementBytes);
+    if (type === Frontend.Query) return this.refuse(text, decision.reason, true, decision.sqlstate, extra);
+    // As for a refused Parse: the client meant to replace the name, so the gateway forgets it (all names, when unread).
+    if (name === null) this.statements.forgetAll();
+    else this.statements.remove(name);
+    this.refuseInBatch(text, decision.reason, decision.sqlstate, extra);
   }
 
   private onBind(frame: Frame): Promise<void> | void {
@@ -478,14 +498,14 @@ export class QueryRelay implements TurnEnd {
     this.forward(raw);
   }
 
-  private refuse(text: string, reason: string, ready: boolean, sqlstate: string = SqlState.InsufficientPrivilege): void {
-    this.deps.record({ text, outcome: 'refused', reason, durationMs: 0 });
+  private refuse(text: string, reason: string, ready: boolean, sqlstate: string = SqlState.InsufficientPrivilege, extra?: StatementOutcome['extra']): void {
+    this.deps.record({ text, outcome: 'refused', reason, durationMs: 0, extra });
     const error = msg.errorResponse({ severity: 'ERROR', sqlstate, message: reason });
     this.tracker.local(error, { ready });
   }
 
-  private refuseInBatch(text: string, reason: string, sqlstate?: string): void {
-    this.refuse(text, reason, false, sqlstate);
+  private refuseInBatch(text: string, reason: string, sqlstate?: string, extra?: StatementOutcome['extra']): void {
+    this.refuse(text, reason, false, sqlstate, extra);
     this.discarding = true;
   }
 }

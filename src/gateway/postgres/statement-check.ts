@@ -183,12 +183,21 @@ export class StatementCheck {
     if (sql.length * 3 <= max) return null;
     const bytes = Buffer.byteLength(sql, 'utf8');
     if (bytes <= max) return null;
-    return {
-      allowed: false,
-      sqlstate: PROGRAM_LIMIT_EXCEEDED,
-      reason: `airlock: the statement is ${bytes} bytes, larger than the ${max} bytes this role allows (max_statement_bytes); it was not run`,
-    };
+    return statementTooLarge(`the statement is ${bytes} bytes`, max);
   }
+}
+
+/**
+ * The refusal of a statement over the role's size (`size` says how big it
+ * is): PostgreSQL's own code for a statement over a limit, the limit, and the
+ * role setting under which it could run.
+ */
+export function statementTooLarge(size: string, max: number): Extract<SqlDecision, { allowed: false }> {
+  return {
+    allowed: false,
+    sqlstate: PROGRAM_LIMIT_EXCEEDED,
+    reason: `airlock: ${size}, larger than the ${max} bytes this role allows; it was not run (a role whose limits.max_statement is larger can run it)`,
+  };
 }
 
 function memoKey(sql: string): string {

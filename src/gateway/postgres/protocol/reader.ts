@@ -1,4 +1,4 @@
-import { Limits } from './codes.js';
+import { Frontend, Limits } from './codes.js';
 import { PgGatewayError } from '../errors.js';
 
 /**
@@ -16,15 +16,34 @@ import { PgGatewayError } from '../errors.js';
  * one 60 MB message cost 23.7 s of CPU, stalling every other session. A list
  * of chunks joined at the end would also be linear, but 1-byte chunks would
  * then cost a Buffer object each — far more memory than the bytes.
+ *
+ * A Query or Parse announced longer than the session's largest statement
+ * (`refuseStatementsOver`) is not gathered at all: once its header and
+ * first bytes are in, it comes out as a frame whose type has `TOO_LARGE`
+ * set, and the rest of its body is dropped as it arrives. Gathering it
+ * first let one session hold 64 MiB per message before being refused (100
+ * sessions: 6.4 GiB), and its refusal came only after the whole body.
  */
 export interface Frame {
-  /** Type byte, or 0 for an untyped startup-phase packet. */
+  /** Type byte, or 0 for an untyped startup-phase packet; with `TOO_LARGE` set, the head of a refused statement. */
   readonly type: number;
-  /** Body only (after the length field). */
+  /** Body only (after the length field); of a `TOO_LARGE` frame, its first bytes. */
   readonly body: Buffer;
-  /** The whole message including type and length, ready to forward as-is. */
+  /** The whole message including type and length, ready to forward as-is; of a `TOO_LARGE` frame, the header and `body`. */
   readonly raw: Buffer;
 }
+
+/** Set in the type of a statement too large to gather; no message type byte has this bit. */
+export const TOO_LARGE = 0x100;
+/** Bytes of a too-large statement's body kept for the audit; the rest is dropped unread. */
+export const TOO_LARGE_HEAD_BYTES = 16 * 1024;
+/**
+ * A Parse's name as long as any a client means: PostgreSQL tells prepared
+ * statements apart by their first 63 bytes (NAMEDATALEN). The message may
+ * also declare up to 65535 parameter types.
+ */
+const PARSE_NAME_BYTES = 1024;
+const PARSE_TYPES_BYTES = 2 + 4 * 0xffff;
 
 const EMPTY = Buffer.alloc(0);
 /** Smallest buffer allocated for gathering, so a trickle of tiny chunks does not allocate per chunk. */
@@ -37,6 +56,11 @@ export class FrameReader {
   private end = 0;
   /** True while `buf` is the reader's own gathering buffer rather than a chunk it was handed. */
   private gathering = false;
+  /** Longest Query and Parse (their length field) gathered whole; see `refuseStatementsOver`. */
+  private queryLength = Infinity;
+  private parseLength = Infinity;
+  /** Body bytes of a too-large statement still to arrive, dropped as they do. */
+  private skipping = 0;
   typed: boolean;
   maxLength: number;
 
@@ -45,7 +69,26 @@ export class FrameReader {
     this.maxLength = opts.maxLength;
   }
 
+  /**
+   * Query and Parse messages that cannot hold a statement of `textBytes` or
+   * fewer come out as `TOO_LARGE` frames instead of being gathered. A Parse
+   * may be longer than its text by its name (up to PARSE_NAME_BYTES here)
+   * and its declared parameter types.
+   */
+  refuseStatementsOver(textBytes: number): void {
+    this.queryLength = 4 + textBytes + 1;
+    this.parseLength = 4 + PARSE_NAME_BYTES + 1 + textBytes + 1 + PARSE_TYPES_BYTES;
+  }
+
   push(chunk: Buffer): void {
+    if (this.skipping > 0) {
+      if (chunk.length <= this.skipping) {
+        this.skipping -= chunk.length;
+        return;
+      }
+      chunk = chunk.subarray(this.skipping);
+      this.skipping = 0;
+    }
     if (chunk.length === 0) return;
     if (this.off === this.end) {
       this.buf = chunk;
@@ -94,6 +137,7 @@ export class FrameReader {
     this.off = 0;
     this.end = 0;
     this.gathering = false;
+    this.skipping = 0;
     return rest;
   }
 
@@ -111,10 +155,25 @@ export class FrameReader {
     if (length > this.maxLength) {
       throw new PgGatewayError('message_too_large', `message of ${length} bytes exceeds the gateway's limit of ${this.maxLength}`);
     }
+    // One comparison on the common path: the Parse limit is above the Query limit.
+    if (length > this.queryLength && (type === Frontend.Query || (type === Frontend.Parse && length > this.parseLength))) {
+      return this.tooLarge(start, type, length);
+    }
     const end = start + (this.typed ? 1 : 0) + length;
     if (end > this.end) return null;
     this.off = end;
     return { type, body: this.buf.subarray(start + header, end), raw: this.buf.subarray(start, end) };
+  }
+
+  /** Once its first bytes are in: the head of a too-large statement, the rest of its body dropped from here on. */
+  private tooLarge(start: number, type: number, length: number): Frame | null {
+    const headEnd = start + 5 + Math.min(length - 4, TOO_LARGE_HEAD_BYTES);
+    if (headEnd > this.end) return null;
+    this.skipping = start + 1 + length - headEnd;
+    const dropNow = Math.min(this.skipping, this.end - headEnd);
+    this.skipping -= dropNow;
+    this.off = headEnd + dropNow;
+    return { type: type | TOO_LARGE, body: this.buf.subarray(start + 5, headEnd), raw: this.buf.subarray(start, headEnd) };
   }
 }
 
