@@ -1,15 +1,15 @@
 import type net from 'node:net';
 import { PgGatewayError, protocolViolation } from './errors.js';
-import { PreparedNames, type ChangeOutcome } from './prepared-names.js';
 import { Backend, Frontend, Limits, SqlState, TxStatus } from './protocol/codes.js';
 import * as msg from './protocol/messages.js';
 import { FrameReader, TOO_LARGE, type Frame } from './protocol/reader.js';
 import { oversizedStatement } from './oversized-statement.js';
-import { LOCAL_QUEUE_CAP_BYTES, ResponseTracker, type Settle, type StatementOutcome } from './response-tracker.js';
+import { LOCAL_QUEUE_CAP_BYTES, ResponseTracker, type StatementOutcome } from './response-tracker.js';
+import { SessionNames, unknownName } from './session-names.js';
 import type { Intent } from '../kernel/gateway-session.js';
 import type { StatementCheck } from './statement-check.js';
 import type { SqlDecision } from './sql/check.js';
-import { executedNames, mayAffectNames, mayExecute, nameEffects } from './sql/name-effects.js';
+import { executedNames, mayExecute } from './sql/name-effects.js';
 import { SEARCH_PATH_QUERY, searchPathFromDataRow } from './upstream.js';
 import { atTurnEnd, type TurnEnd } from '../kernel/turn-end.js';
 
@@ -46,8 +46,7 @@ export class QueryRelay implements TurnEnd {
   readonly tracker: ResponseTracker;
   private readonly reader = new FrameReader({ typed: true, maxLength: Limits.messageBytes });
   /** Statements and portals the upstream holds, with the text they run (only texts that passed the check). */
-  private readonly statements = new PreparedNames();
-  private readonly portals = new PreparedNames();
+  private readonly names: SessionNames;
   /** Extended-protocol messages forwarded since the last Sync. */
   private batchOpen = false;
   /** After a refusal inside an extended batch, skip to Sync as a server would after an error. */
@@ -68,24 +67,6 @@ export class QueryRelay implements TurnEnd {
   private unsentIntent = false;
   /** Waiting for the end of the turn to send `unsent` (see turn-end.ts). */
   private turnQueued = false;
-  /**
-   * What a simple Query that changes no names settles, made once: most
-   * statements are such Queries, and a function per Query was garbage.
-   */
-  private readonly plainQuerySettled: Settle = (outcome) => {
-    if (outcome !== 'skipped' && this.tracker.txStatus === TxStatus.Idle) this.portals.forgetAll();
-    // A Query drops the unnamed statement and portal whether or not it succeeds.
-    const o = outcome === 'skipped' ? 'skipped' : 'ok';
-    this.statements.unnamedClosed(o);
-    this.portals.unnamedClosed(o);
-    this.portals.unseenSettled();
-  };
-
-  /** What every Sync settles once its ReadyForQuery is in, made once (a Sync ends every extended-protocol statement). */
-  private readonly syncSettled: Settle = () => {
-    if (this.tracker.txStatus === TxStatus.Idle) this.portals.forgetAll();
-    this.portals.unseenSettled();
-  };
 
   constructor(private readonly deps: RelayDeps) {
     this.tracker = new ResponseTracker({
@@ -95,6 +76,7 @@ export class QueryRelay implements TurnEnd {
       localDrained: () => this.resume(),
     });
     this.tracker.txStatus = deps.txStatus;
+    this.names = new SessionNames(this.tracker);
     this.reader.refuseStatementsOver(deps.check.maxStatementBytes);
   }
 
@@ -239,8 +221,11 @@ export class QueryRelay implements TurnEnd {
       return;
     }
     if (mayExecute(text)) {
-      const unprepared = this.unpreparedExecute(text);
-      if (unprepared instanceof Promise) return unprepared.then(() => (this.closed ? undefined : this.onQuery(frame)));
+      const unprepared = this.names.unpreparedExecute(text);
+      if (unprepared instanceof Promise) {
+        this.flushUnsent();
+        return unprepared.then(() => (this.closed ? undefined : this.onQuery(frame)));
+      }
       if (unprepared) return this.refuse(text, unprepared, true);
     }
     const now = this.decisionNow(text);
@@ -254,7 +239,7 @@ export class QueryRelay implements TurnEnd {
       if (!intent) return;
       this.forward(frame.raw);
       if (intent.id !== undefined) this.unsentIntent = true;
-      this.tracker.expectQuery(text, intent, this.textSent(text, true));
+      this.tracker.expectQuery(text, intent, this.names.textSent(text, true));
     } else {
       this.refuse(text, decision.reason, true, decision.sqlstate);
     }
@@ -264,7 +249,7 @@ export class QueryRelay implements TurnEnd {
     const { name, text } = msg.parseParse(frame.body);
     if (mayExecute(text) && executedNames(text)?.length !== 0) {
       // Only a simple Query is followed name by name (its answer comes before the next message is read).
-      this.statements.remove(name);
+      this.names.statements.remove(name);
       return this.refuseInBatch(text, 'airlock: SQL EXECUTE is allowed only in a simple query; send it without Parse/Bind');
     }
     const now = this.decisionNow(text);
@@ -275,11 +260,11 @@ export class QueryRelay implements TurnEnd {
   private parseDecided(frame: Frame, name: string, text: string, decision: SqlDecision): void {
     if (decision.allowed) {
       this.forwardBatch(frame.raw);
-      this.tracker.expectReply(this.statements.sent(name, text));
+      this.tracker.expectReply(this.names.statements.sent(name, text));
     } else {
       // The upstream still holds the old text, but the client meant to replace it: the gateway forgets the
       // name (a view with fewer names than the upstream is safe) rather than run the old text under it.
-      this.statements.remove(name);
+      this.names.statements.remove(name);
       this.refuseInBatch(text, decision.reason, decision.sqlstate);
     }
   }
@@ -294,25 +279,25 @@ export class QueryRelay implements TurnEnd {
     const { text, name, decision, extra } = oversizedStatement(frame, type, this.deps.check.maxStatementBytes);
     if (type === Frontend.Query) return this.refuse(text, decision.reason, true, decision.sqlstate, extra);
     // As for a refused Parse: the client meant to replace the name, so the gateway forgets it (all names, when unread).
-    if (name === null) this.statements.forgetAll();
-    else this.statements.remove(name);
+    if (name === null) this.names.statements.forgetAll();
+    else this.names.statements.remove(name);
     this.refuseInBatch(text, decision.reason, decision.sqlstate, extra);
   }
 
   private onBind(frame: Frame): Promise<void> | void {
     const { portal, statement } = msg.parseBind(frame.body);
-    const found = this.statements.lookup(statement);
+    const found = this.names.statements.lookup(statement);
     if ('unsettled' in found) return this.afterUpstreamAnswers(found.unsettled, () => this.onBind(frame));
     if (!found.known) {
       return this.refuseInBatch(`<bind of ${JSON.stringify(statement)}>`, unknownName('prepared statement', statement, found.unseen));
     }
     this.forwardBatch(frame.raw);
-    this.tracker.expectReply(this.portals.sent(portal, found.text));
+    this.tracker.expectReply(this.names.portals.sent(portal, found.text));
   }
 
   private onExecute(frame: Frame): Promise<void> | void {
     const { portal } = msg.parseExecute(frame.body);
-    const found = this.portals.lookup(portal);
+    const found = this.names.portals.lookup(portal);
     if ('unsettled' in found) return this.afterUpstreamAnswers(found.unsettled, () => this.onExecute(frame));
     if (!found.known) {
       return this.refuseInBatch(`<execute of ${JSON.stringify(portal)}>`, unknownName('portal', portal, found.unseen));
@@ -322,7 +307,7 @@ export class QueryRelay implements TurnEnd {
     if (!intent) return;
     this.forwardBatch(frame.raw);
     if (intent.id !== undefined) this.unsentIntent = true;
-    this.tracker.expectExecute(text, intent, this.textSent(text, false));
+    this.tracker.expectExecute(text, intent, this.names.textSent(text, false));
   }
 
   private onDescribe(frame: Frame): void {
@@ -334,14 +319,13 @@ export class QueryRelay implements TurnEnd {
   private onClose(frame: Frame): void {
     const { kind, name } = msg.parseTarget(frame.body);
     this.forwardBatch(frame.raw);
-    this.tracker.expectReply((kind === 'S' ? this.statements : this.portals).sent(name, null));
+    this.tracker.expectReply((kind === 'S' ? this.names.statements : this.names.portals).sent(name, null));
   }
 
   private onSync(frame: Frame): void {
     const wasDiscarding = this.discarding;
     this.discarding = false;
-    this.statements.endBatch();
-    this.portals.endBatch();
+    this.names.endBatch();
     if (wasDiscarding && !this.batchOpen) {
       // Nothing of this batch reached the upstream: answer for it.
       this.tracker.local(EMPTY, { ready: true });
@@ -349,70 +333,7 @@ export class QueryRelay implements TurnEnd {
     }
     this.batchOpen = false;
     this.forward(frame.raw);
-    // The transaction may end here, and its portals with it.
-    this.portals.sentUnseenCounted();
-    this.tracker.expectSync(this.syncSettled);
-  }
-
-  /**
-   * A Query or Execute forwarded: what its text may do to statement and
-   * portal names, applied once the upstream has answered it. A simple Query
-   * also drops the unnamed statement and portal, and may end a transaction.
-   */
-  private textSent(text: string, simpleQuery: boolean): Settle | undefined {
-    const affects = mayAffectNames(text);
-    if (!affects && !simpleQuery) return undefined;
-    if (!affects) {
-      this.statements.sentUnnamedClose();
-      this.portals.sentUnnamedClose();
-      this.portals.sentUnseenCounted();
-      return this.plainQuerySettled;
-    }
-    const settles: Settle[] = [];
-    if (simpleQuery) settles.push(this.statements.sent('', null), this.portals.sent('', null), this.portals.sentUnseen(false));
-    // A Query is answered on its own (ReadyForQuery flushes it): later messages can wait for it. An Execute's
-    // answer may not come before the batch's Sync, so the rest of its batch cannot wait: names are refused there.
-    if (affects) settles.push(this.statements.sentUnseen(!simpleQuery), this.portals.sentUnseen(!simpleQuery));
-    return (outcome: ChangeOutcome) => {
-      if (outcome !== 'skipped') {
-        const effects = affects ? nameEffects(text) : undefined;
-        if (effects) this.forget(effects);
-        // A SQL PREPARE that succeeded, in a text the policy allowed: EXECUTE may run it. Not after an error (a
-        // multi-statement text may have failed after or before it) and not from Execute (fail closed).
-        if (effects && simpleQuery && outcome === 'ok') for (const name of effects.prepared) this.statements.learn(name, text);
-        if (simpleQuery && this.tracker.txStatus === TxStatus.Idle) this.portals.forgetAll();
-      }
-      // A Query drops the unnamed statement and portal whether or not it succeeds.
-      for (const settle of settles) settle(outcome === 'skipped' ? 'skipped' : simpleQuery ? 'ok' : outcome);
-    };
-  }
-
-  /**
-   * Why a text's SQL EXECUTE may not run: each name must hold a statement
-   * this session prepared through the gateway with text the policy allowed
-   * (not one prepared by an earlier session on the same upstream connection,
-   * by a statement the gateway could not follow, or since forgotten by
-   * DEALLOCATE or DISCARD). A promise while an earlier change is unanswered.
-   */
-  private unpreparedExecute(text: string): string | Promise<void> | undefined {
-    const names = executedNames(text);
-    if (names === null) return 'airlock: the gateway could not tell which prepared statements this text executes';
-    for (const name of names) {
-      const found = this.statements.lookup(name);
-      if ('unsettled' in found) {
-        this.flushUnsent();
-        return found.unsettled;
-      }
-      if (!found.known) return `airlock: prepared statement "${name}" was not prepared through the gateway in this session; PREPARE it again`;
-    }
-    return undefined;
-  }
-
-  private forget(effects: ReturnType<typeof nameEffects>): void {
-    if (effects.statements === 'all') this.statements.forgetAll();
-    else for (const name of effects.statements) this.statements.remove(name);
-    if (effects.portals === 'all') this.portals.forgetAll();
-    else for (const name of effects.portals) this.portals.remove(name);
+    this.tracker.expectSync(this.names.syncSent());
   }
 
   /** Waits for the upstream to answer earlier batches (everything before them was flushed with their Sync), then goes on. */
@@ -511,10 +432,3 @@ export class QueryRelay implements TurnEnd {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-function unknownName(what: string, name: string, unseen: boolean | undefined): string {
-  if (unseen) {
-    return `airlock: ${what} "${name}" may have been changed by an earlier statement in this batch (DEALLOCATE, DECLARE, CLOSE or DISCARD); send Sync before using it`;
-  }
-  return `airlock: ${what} "${name}" was not allowed through the gateway`;
-}
