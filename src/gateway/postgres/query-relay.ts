@@ -404,7 +404,9 @@ export class QueryRelay implements TurnEnd {
       // Write-ahead: the intents of these statements are in the OS's hands before the upstream can see them.
       if (!this.deps.intentsOut()) return;
     }
-    if (!this.deps.upstream.write(raw) && !this.upstreamFull) {
+    const written = this.deps.upstream.write(raw);
+    this.tracker.sent();
+    if (!written && !this.upstreamFull) {
       this.upstreamFull = true;
       this.deps.holdClient('upstream', true);
       this.deps.upstream.once('drain', () => {

@@ -58,8 +58,12 @@ for (const t of [Backend.ParseComplete, Backend.BindComplete, Backend.CloseCompl
 const INSPECT = new Uint8Array(256);
 for (const t of [Backend.CommandComplete, Backend.ErrorResponse, Backend.ReadyForQuery]) INSPECT[t] = 1;
 
+export const NOT_SENT = 'the session ended before the statement was sent to the upstream; it did not run';
+
 export class ResponseTracker {
   private readonly fifo: Pending[] = [];
+  /** The last this-many statements in the FIFO have not been written to the upstream yet (they wait for the end of the turn). */
+  private unsentStatements = 0;
   /** Bytes of gateway-made answers in the FIFO, not yet sent. */
   localBytes = 0;
   txStatus: number = TxStatus.Idle;
@@ -97,11 +101,18 @@ export class ResponseTracker {
 
   expectExecute(text: string, intent: Intent | null = null, settle?: Settle): void {
     this.fifo.push({ kind: 'execute', text, intent, startedAt: performance.now(), settle });
+    this.unsentStatements++;
   }
 
   expectQuery(text: string, intent: Intent | null = null, settle?: Settle): void {
     // Every field from the start: one object shape for all queries (tag, rows and sqlstate are filled in as answers arrive).
     this.fifo.push({ kind: 'query', text, intent, startedAt: performance.now(), tag: undefined, rows: undefined, sqlstate: undefined, settle });
+    this.unsentStatements++;
+  }
+
+  /** Every statement expected so far has been written to the upstream. */
+  sent(): void {
+    this.unsentStatements = 0;
   }
 
   /** `settle` runs once its ReadyForQuery is in (`txStatus` is then the status it reported). */
@@ -146,19 +157,31 @@ export class ResponseTracker {
   }
 
   /**
-   * The upstream is gone: statements it never answered are recorded as such
-   * (they may or may not have run), so none leaves the audit silently.
+   * The session is over: statements the upstream never answered are
+   * recorded as such (they may or may not have run), and those never written
+   * to it (the session ended, e.g. its intents could not be written, before
+   * the end of the turn sent them) as not run, so none leaves the audit
+   * silently or says more than is known.
    */
   abandon(): void {
     this.localBytes = 0;
-    for (const item of this.fifo.splice(0)) {
+    const items = this.fifo.splice(0);
+    let unsentFrom = items.length;
+    for (let left = this.unsentStatements; left > 0 && unsentFrom > 0; ) {
+      const kind = items[--unsentFrom]!.kind;
+      if (kind === 'query' || kind === 'execute') left--;
+    }
+    this.unsentStatements = 0;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
       if ('settle' in item) item.settle?.('skipped');
       if (item.kind === 'query' || item.kind === 'execute') {
+        const sent = i < unsentFrom;
         this.sink.record({
           text: item.text,
           intent: item.intent,
-          outcome: 'unknown',
-          reason: 'the session ended before the upstream answered; the statement may or may not have run',
+          outcome: sent ? 'unknown' : 'refused',
+          reason: sent ? 'the session ended before the upstream answered; the statement may or may not have run' : NOT_SENT,
           durationMs: performance.now() - item.startedAt,
         });
       }

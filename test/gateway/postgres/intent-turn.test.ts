@@ -8,6 +8,7 @@ import { systemClock } from '../../../src/core/clock.js';
 import type { ControlPlanePort } from '../../../src/gateway/kernel/port.js';
 import { Backend } from '../../../src/gateway/postgres/protocol/codes.js';
 import * as msg from '../../../src/gateway/postgres/protocol/messages.js';
+import { NOT_SENT } from '../../../src/gateway/postgres/response-tracker.js';
 import { admin } from './pg-fixture.js';
 import { startHarness, type Harness } from './harness.js';
 import { RawClient } from './raw-client.js';
@@ -111,5 +112,8 @@ describe('write-ahead intents of one turn', () => {
     expect((await admin((c) => c.query(`select 1 from ${table} where id = 4242`))).rowCount).toBe(0);
     await h.backend.until(() => h.backend.ended.length === 1);
     expect(h.backend.ended[0]).toMatchObject({ reason: 'error' });
+    // The audit says what happened: never sent, so it did not run (not "may or may not have run").
+    const lost = h.backend.statements.filter((s) => s.text.includes('mark_lost'));
+    expect(lost).toEqual([expect.objectContaining({ outcome: 'refused', reason: NOT_SENT })]);
   });
 });
