@@ -200,43 +200,52 @@ create function public.wrap_eq(a public.wrap, b int) returns boolean language pl
 create operator public.= (leftarg = public.wrap, rightarg = int, function = public.wrap_eq);
 `;
 
-describe('user code already in the database runs only when the role could call it by name (F1, F2)', () => {
-  let coded: Airlock;
-  let m: pg.Client;
-
+/** An Airlock whose database also holds `schema`, and mallory's read session on it, for the describe block that calls it. */
+function sessionOver(schema: string) {
+  const s = {} as { coded: Airlock; m: pg.Client; appName(): Promise<string> };
   beforeAll(async () => {
-    coded = await startAirlock({ extraSchema: EXISTING_USER_CODE });
-    m = await coded.pg(await coded.grant('mallory', 'read'));
+    s.coded = await startAirlock({ extraSchema: schema });
+    s.m = await s.coded.pg(await s.coded.grant('mallory', 'read'));
   });
-
   afterAll(async () => {
-    await m?.end().catch(() => undefined);
-    await coded?.stop();
+    await s.m?.end().catch(() => undefined);
+    await s.coded?.stop();
   });
+  s.appName = async () => (await s.m.query('show application_name')).rows[0].application_name as string;
+  return s;
+}
 
-  const appName = async () => (await m.query('show application_name')).rows[0].application_name as string;
+describe('user code already in the database runs only when the role could call it by name (F1, F2)', () => {
+  const s = sessionOver(EXISTING_USER_CODE);
+  const { appName } = s;
 
   it('F1: refuses attribute notation `o.leak`, which calls leak(o) and reads the denied payment_tokens', async () => {
-    expect(await errorOfQuery(m, 'select leak(o) from orders o')).toMatch(/^airlock: /);
-    expect(await errorOfQuery(m, 'select o.leak from orders o limit 1')).toMatch(/^airlock: .*function public\.leak\(\) through attribute notation/);
-    expect(await errorOfQuery(m, 'select (o).leak from orders o limit 1')).toMatch(/^airlock: .*function public\.leak\(\) through attribute notation/);
+    expect(await errorOfQuery(s.m, 'select leak(o) from orders o')).toMatch(/^airlock: /);
+    expect(await errorOfQuery(s.m, 'select o.leak from orders o limit 1')).toMatch(/^airlock: .*function public\.leak\(\) through attribute notation/);
+    expect(await errorOfQuery(s.m, 'select (o).leak from orders o limit 1')).toMatch(/^airlock: .*function public\.leak\(\) through attribute notation/);
   });
 
   it('F1: refuses a built-in the allow-list does not trust, reached by attribute notation (the credential is a superuser)', async () => {
-    expect(await errorOfQuery(m, "select ('/etc/hostname'::text).pg_read_file")).toMatch(/^airlock: .*function pg_read_file\(\) through attribute notation/);
+    expect(await errorOfQuery(s.m, "select ('/etc/hostname'::text).pg_read_file")).toMatch(/^airlock: .*function pg_read_file\(\) through attribute notation/);
   });
 
   it('F1: refuses a cast to a domain whose CHECK calls a user function (here: set_config)', async () => {
-    expect(await errorOfQuery(m, "select 'x'::checked_text")).toMatch(/^airlock: .*type public\.checked_text \(its constraint calls public\.stamp\(\)\)/);
+    expect(await errorOfQuery(s.m, "select 'x'::checked_text")).toMatch(/^airlock: .*type public\.checked_text \(its constraint calls public\.stamp\(\)\)/);
+    expect(await appName()).not.toMatch(/pwned/);
+  });
+
+  it('F1: refuses PREPARE with a parameter of such a type, which EXECUTE would convert its argument to', async () => {
+    expect(await errorOfQuery(s.m, 'prepare stamped(checked_text) as select $1')).toMatch(/^airlock: .*type public\.checked_text \(its constraint calls public\.stamp\(\)\)/);
+    expect(await errorOfQuery(s.m, "execute stamped('x')")).toMatch(/^airlock: /);
     expect(await appName()).not.toMatch(/pwned/);
   });
 
   it('F1: refuses a built-in-looking operator (=) bound to a user function, over both query protocols', async () => {
-    expect(await errorOfQuery(m, "select row('a')::wrap = 1")).toMatch(/^airlock: .*operator = here: user code defines it/);
+    expect(await errorOfQuery(s.m, "select row('a')::wrap = 1")).toMatch(/^airlock: .*operator = here: user code defines it/);
     expect(await appName()).not.toMatch(/pwned/);
     // The extended protocol lets the client declare $1 as public.wrap: a parameter counts as a value of the type.
-    const wrapOid = Number((await coded.admin("select 'public.wrap'::regtype::oid as oid")).rows[0].oid);
-    const c = await coded.raw(await coded.grant('mallory', 'read'));
+    const wrapOid = Number((await s.coded.admin("select 'public.wrap'::regtype::oid as oid")).rows[0].oid);
+    const c = await s.coded.raw(await s.coded.grant('mallory', 'read'));
     const paramTypes = Buffer.alloc(6);
     paramTypes.writeInt16BE(1, 0);
     paramTypes.writeInt32BE(wrapOid, 2);
@@ -246,17 +255,105 @@ describe('user code already in the database runs only when the role could call i
   });
 
   it('F2: refuses a view whose definition reads the denied public.payment_tokens', async () => {
-    expect(await errorOfQuery(m, 'select * from payment_tokens')).toMatch(/^airlock: /);
-    expect(await errorOfQuery(m, 'select token from token_view')).toBe(
+    expect(await errorOfQuery(s.m, 'select * from payment_tokens')).toMatch(/^airlock: /);
+    expect(await errorOfQuery(s.m, 'select token from token_view')).toBe(
       'airlock: role "read" on orders-db does not allow table public.payment_tokens (read by view public.token_view)',
     );
   });
 
   it('still answers ordinary reads in that database: =, joins, field references, built-in casts, views of allowed tables', async () => {
-    expect((await m.query('select count(*)::int as n from orders o where o.id = 5')).rows[0].n).toBe(1);
-    expect((await m.query('select count(*)::int as n from orders a join orders b on b.id = a.id where a.status = $1', ['paid'])).rows[0].n).toBe(50);
-    expect((await m.query("select o.id, '1'::int as one, now()::date is not null as d from orders o where o.id in (1, 2) order by o.id")).rows).toHaveLength(2);
-    expect((await m.query('select count(*)::int as n from orders_view where id between 1 and 10')).rows[0].n).toBe(10);
+    expect((await s.m.query('select count(*)::int as n from orders o where o.id = 5')).rows[0].n).toBe(1);
+    expect((await s.m.query('select count(*)::int as n from orders a join orders b on b.id = a.id where a.status = $1', ['paid'])).rows[0].n).toBe(50);
+    expect((await s.m.query("select o.id, '1'::int as one, now()::date is not null as d from orders o where o.id in (1, 2) order by o.id")).rows).toHaveLength(2);
+    expect((await s.m.query('select count(*)::int as n from orders_view where id between 1 and 10')).rows[0].n).toBe(10);
+    expect(await appName()).not.toMatch(/pwned/);
+  });
+});
+
+/** F6's schema: a composite type whose default btree operator class is user code that writes a setting. */
+const CLASS_USER_CODE = `
+create type public.wrap as (t text);
+create function public.wrap_cmp(a public.wrap, b public.wrap) returns int language plpgsql as $$
+  begin perform pg_catalog.set_config('application_name', 'pwned-by-sort', false); return 0; end $$;
+create function public.wrap_lt(a public.wrap, b public.wrap) returns boolean language sql as 'select public.wrap_cmp(a, b) < 0';
+create function public.wrap_le(a public.wrap, b public.wrap) returns boolean language sql as 'select public.wrap_cmp(a, b) <= 0';
+create function public.wrap_eq(a public.wrap, b public.wrap) returns boolean language sql as 'select public.wrap_cmp(a, b) = 0';
+create function public.wrap_ge(a public.wrap, b public.wrap) returns boolean language sql as 'select public.wrap_cmp(a, b) >= 0';
+create function public.wrap_gt(a public.wrap, b public.wrap) returns boolean language sql as 'select public.wrap_cmp(a, b) > 0';
+create operator public.< (leftarg = public.wrap, rightarg = public.wrap, function = public.wrap_lt);
+create operator public.<= (leftarg = public.wrap, rightarg = public.wrap, function = public.wrap_le);
+create operator public.= (leftarg = public.wrap, rightarg = public.wrap, function = public.wrap_eq);
+create operator public.>= (leftarg = public.wrap, rightarg = public.wrap, function = public.wrap_ge);
+create operator public.> (leftarg = public.wrap, rightarg = public.wrap, function = public.wrap_gt);
+create operator class public.wrap_ops default for type public.wrap using btree as
+  operator 1 public.<, operator 2 public.<=, operator 3 public.=, operator 4 public.>=, operator 5 public.>,
+  function 1 public.wrap_cmp(public.wrap, public.wrap);
+create table public.wrapped (id int, w public.wrap);
+insert into public.wrapped values (1, row('a')), (2, row('b')), (2, row('c'));
+create domain public.wrap_d as public.wrap;
+create table public.dwrapped (id int, d public.wrap_d);
+insert into public.dwrapped values (1, row('a')), (1, row('b'));
+`;
+
+describe('comparisons PostgreSQL picks through a type\'s operator class, with no operator written (F6)', () => {
+  const s = sessionOver(CLASS_USER_CODE);
+  const { appName } = s;
+
+  it('refuses ORDER BY / DISTINCT on a type whose default btree operator class is user code', async () => {
+    expect(await errorOfQuery(s.m, 'select id from wrapped order by w')).toMatch(/^airlock: /);
+    expect(await errorOfQuery(s.m, 'select distinct w from wrapped')).toMatch(/^airlock: /);
+    expect(await appName()).not.toMatch(/pwned/);
+  });
+
+  it('refuses every clause that compares through the class, naming it, the type and the code, and runs none of it', async () => {
+    for (const [sql, clause] of [
+      ['select id from wrapped order by w', 'ORDER BY'],
+      ['select w, count(*) from wrapped group by w', 'GROUP BY'],
+      ['select distinct on (w) id from wrapped', 'DISTINCT ON'],
+      ['select w from wrapped union select w from wrapped', 'UNION'],
+      ['select id, rank() over (partition by w order by id) from wrapped', 'PARTITION BY'],
+      ['select min(array[w]) from wrapped', 'min()'],
+      ['select id from wrapped order by (id, w)', 'ORDER BY'],
+      ['select id from wrapped order by wrapped', 'ORDER BY'],
+      ['select id from dwrapped order by d', 'ORDER BY'],
+    ] as const) {
+      const error = await errorOfQuery(s.m, sql);
+      expect(error, sql).toMatch(new RegExp(`^airlock: role "read" on orders-db does not allow ${clause.replace(/[()]/g, '\\$&')} here: it compares values of type public\\.wrap`));
+      expect(error, sql).toContain('public.wrap_cmp');
+      expect(await appName(), sql).not.toMatch(/pwned/);
+    }
+  });
+
+  it('refuses parameters the client declares as public.wrap in Parse (extended protocol)', async () => {
+    const wrapOid = Number((await s.coded.admin("select 'public.wrap'::regtype::oid as oid")).rows[0].oid);
+    const c = await s.coded.raw(await s.coded.grant('mallory', 'read'));
+    try {
+      const types = Buffer.alloc(10);
+      types.writeInt16BE(2, 0);
+      types.writeInt32BE(wrapOid, 2);
+      types.writeInt32BE(wrapOid, 6);
+      const text = (s: string) => {
+        const b = Buffer.alloc(4);
+        b.writeInt32BE(Buffer.byteLength(s), 0);
+        return Buffer.concat([b, Buffer.from(s)]);
+      };
+      const formats = Buffer.from([0, 0, 0, 2]); // no parameter formats (text); two parameters
+      const bind = w.raw('B', Buffer.from('\0\0'), formats, text('(a)'), text('(b)'), Buffer.from([0, 0]));
+      c.socket.write(Buffer.concat([w.raw('P', Buffer.from('\0select $1 union select $2\0'), types), bind, w.execute(''), w.sync()]));
+      expect(errorOf(await c.untilReady())?.message).toMatch(/^airlock: .*UNION here: it compares values of type public\.wrap \(a parameter, whose type the client may declare\)/);
+      c.socket.write(w.query('show application_name'));
+      const row = (await c.untilReady()).find((f) => f.type === 0x44);
+      expect(row?.body.subarray(6).toString()).not.toMatch(/pwned/);
+    } finally {
+      c.socket.destroy();
+    }
+  });
+
+  it('still answers what compares no value of that type', async () => {
+    expect((await s.m.query('select * from wrapped')).rows).toHaveLength(3);
+    expect((await s.m.query('select id from wrapped order by id')).rows.map((r) => r.id)).toEqual([1, 2, 2]);
+    expect((await s.m.query('select w from wrapped union all select w from wrapped')).rows).toHaveLength(6);
+    expect((await s.m.query('select id, w::text as t from wrapped order by w::text')).rows.map((r) => r.t)).toEqual(['(a)', '(b)', '(c)']);
     expect(await appName()).not.toMatch(/pwned/);
   });
 });

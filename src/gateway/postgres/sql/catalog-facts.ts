@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { type ClassType, ClassTypes, type RawClassType } from './catalog-classes.js';
 import type { OperatorSide } from './facts.js';
 import { classifyFunction } from './functions-allowed.js';
 import { Lru } from './lru.js';
@@ -34,6 +35,9 @@ import { displayName, isCatalogOnlyPath } from './relations.js';
  *   view reads (so deny_tables, the tables allow-list and the sensitive
  *   catalogs hold through it), the functions, operators and types a view or
  *   policy runs.
+ * - Types compared through a default btree or hash operator class that is
+ *   user code (catalog-classes.ts): ORDER BY, DISTINCT, GROUP BY, UNION, …
+ *   on a value of one run that code with no operator written.
  *
  * Facts are interned by a SHA-256 of the catalog text: sessions on the same
  * database share one compiled object, and the decision caches key on the
@@ -53,7 +57,10 @@ type RawColumn = [string, string, number];
 /** [kind v|p|d, owner oid, schema, name, relkind, reads, functions, operators, types] */
 type RawOwner = [string, number, string, string, string, [string, string][], [string, string, boolean][], number[], number[]];
 
-export type RawCatalog = [RawFunction[], string[], RawOperator[], RawType[], RawCast[], RawColumn[], RawOwner[]];
+export type RawCatalog = [RawFunction[], string[], RawOperator[], RawType[], RawCast[], RawColumn[], RawOwner[], RawClassType[]];
+
+/** How many answers the catalog query returns (catalog-query.ts), one per element of `RawCatalog`. */
+const PARTS = 8;
 
 export interface UserOperator {
   readonly schema: string;
@@ -134,7 +141,7 @@ export class CatalogFacts {
    * callers with no upstream (unit tests, tools); the gateway always reads
    * the session's own facts and refuses the session when it cannot.
    */
-  static readonly NONE = new CatalogFacts('none', [[], [], [], [], [], [], []]);
+  static readonly NONE = new CatalogFacts('none', [[], [], [], [], [], [], [], []]);
 
   private readonly userFunctions = new Map<string, { schema: string; oneArg: boolean }[]>();
   private readonly systemOneArg: ReadonlySet<string>;
@@ -147,6 +154,10 @@ export class CatalogFacts {
   private readonly relations = new Map<string, RelationCode>();
   /** True when some user operator or cast needs a typed value: only then are value sources worth tracking. */
   readonly tracksTypedValues: boolean;
+  /** Types whose comparisons run user code (catalog-classes.ts). */
+  readonly classes: ClassTypes;
+  /** True when there is one: only then are compared values worth tracking. */
+  readonly tracksClassTypes: boolean;
   /**
    * A user-written cast from a user type that PostgreSQL applies without
    * being asked (AS IMPLICIT, AS ASSIGNMENT): any value of such a type in a
@@ -160,7 +171,9 @@ export class CatalogFacts {
     raw: RawCatalog,
   ) {
     rawOf.set(this, raw);
-    const [functions, systemOneArg, operators, types, casts, columns, owners] = raw;
+    const [functions, systemOneArg, operators, types, casts, columns, owners, classTypes] = raw;
+    this.classes = new ClassTypes(classTypes);
+    this.tracksClassTypes = this.classes.size > 0;
     for (const [schema, name, oneArg] of functions) addTo(this.userFunctions, name, { schema, oneArg });
     this.systemOneArg = new Set(systemOneArg);
 
@@ -383,6 +396,11 @@ export class CatalogFacts {
     return this.typeMatches(this.typedTypes, names, searchPath, user)?.value;
   }
 
+  /** A type whose comparisons run user code, as `names` resolves here. */
+  classType(names: readonly string[], searchPath: readonly string[], user: string | undefined): ClassType | undefined {
+    return this.typeMatches(this.classes.byName, names, searchPath, user);
+  }
+
   /** A built-in type a user-written cast converts a user type to: `value::it` may run that cast. */
   typedCast(names: readonly string[], searchPath: readonly string[], user: string | undefined): string | undefined {
     return this.typeMatches(this.typedCasts, names, searchPath, user)?.value;
@@ -413,9 +431,9 @@ function isArrayOf(value: unknown, n: number): value is unknown[] {
   return Array.isArray(value) && value.length === n && value.every(Array.isArray);
 }
 
-/** The catalog query's seven answers (catalog-query.ts), in order. */
+/** The catalog query's answers (catalog-query.ts), in order. */
 export function catalogFromParts(parts: readonly string[]): CatalogFacts {
-  if (parts.length !== 7) throw new CatalogFormatError(`the catalog query returned ${parts.length} answers instead of 7`);
+  if (parts.length !== PARTS) throw new CatalogFormatError(`the catalog query returned ${parts.length} answers instead of ${PARTS}`);
   return catalogFromText(`[${parts.join(',')}]`);
 }
 
@@ -434,7 +452,7 @@ export function catalogFromText(text: string): CatalogFacts {
   } catch {
     throw new CatalogFormatError('the catalog answer is not JSON');
   }
-  if (!isArrayOf(raw, 7)) throw new CatalogFormatError('the catalog answer has an unexpected shape');
+  if (!isArrayOf(raw, PARTS)) throw new CatalogFormatError('the catalog answer has an unexpected shape');
   let facts: CatalogFacts;
   try {
     facts = new CatalogFacts(fingerprint, raw as RawCatalog);

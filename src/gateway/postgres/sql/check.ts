@@ -4,6 +4,7 @@ import type { SqlScope, StatementClass } from '../backend.js';
 import { type CatalogFacts, catalogRaw } from './catalog-facts.js';
 import { type CheckThread, checkWorkerScript, createCheckThread } from './check-thread.js';
 import { Facts, type Need, SEARCH_PATH_CHANGE, type TypedOperatorUse, type ValueSources } from './facts.js';
+import { comparisonRefusal } from './comparison-refusal.js';
 import { classifyFunction } from './functions-allowed.js';
 import { literalShape } from './literal-shape.js';
 import { Lru, stringBytes } from './lru.js';
@@ -375,6 +376,8 @@ function judge(statements: readonly AstNode[], scope: SqlScope, opts: SqlCheckOp
   const indirect = throughCode(facts, opts);
   const typed = typedUseRefusal(facts, opts.catalog);
   if (typed !== undefined) facts.opaqueNeed('admin', typed);
+  const compared = comparisonRefusal(facts, opts.catalog);
+  if (compared !== undefined) facts.opaqueNeed('admin', compared);
   const allowed = new Set(scope.allow);
   for (const need of facts.needs) {
     if (!allowed.has(need.cls)) return refuse(scope, describeNeed(need));

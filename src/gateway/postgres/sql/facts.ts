@@ -1,4 +1,5 @@
 import type { StatementClass } from '../backend.js';
+import type { ClassType } from './catalog-classes.js';
 
 /**
  * What a statement would do, gathered by walking its parse tree before any
@@ -53,6 +54,38 @@ export interface TypedOperand {
   readonly right: ValueSources;
 }
 
+/** A value that may be of a type whose comparisons run user code, as named in a message. */
+export interface ClassSource {
+  /** `column "w"`, `a value of type public.wrap`. */
+  readonly what: string;
+  readonly type: ClassType;
+}
+
+/** What one compared value (an ORDER BY key, one side of =, one arm's column of a UNION) may hold (comparisons.ts). */
+export class ComparedValues {
+  /** A cast to such a type, or a parameter. */
+  classed: ClassSource | undefined;
+  /** A column or field whose name some relation gives such a type: only if the statement reads such a relation. */
+  named: ClassSource | undefined;
+  /** A whole-row value or a star: of such a type when the statement has a value of one anywhere. */
+  rowish: string | undefined;
+  /** Single-name column references: a whole-row value when they name a FROM item. */
+  readonly bare: string[] = [];
+  /** A column reference: when a subquery renamed a value of such a type, any column name may be it. */
+  columns = false;
+  /** A parameter at its surface (not under an operator or a function): the client may declare its type. */
+  param = false;
+  /** An untyped literal or NULL at its surface: it takes the type of what it is compared with. */
+  untyped = false;
+}
+
+export interface Comparison {
+  /** `ORDER BY`, `UNION`, `operator =`, … */
+  readonly clause: string;
+  /** Values compared with each other (`a = b`: two), or one key compared with itself across rows. */
+  readonly members: readonly ComparedValues[];
+}
+
 export class Facts {
   readonly needs: Need[] = [];
   readonly relations: RelationRef[] = [];
@@ -85,6 +118,14 @@ export class Facts {
   /** A relation with a column of such a type; a source only when columns are renamed (`AS s(a, b)`, `WITH c(a) AS`). */
   typedRelation: string | undefined;
   columnAliases = false;
+  /** What the statement compares through a type's operator class, and what may be of such a type in it (comparisons.ts). */
+  readonly comparisons: Comparison[] = [];
+  /** The first value of such a type anywhere in the statement, or a relation that holds one. */
+  classPresence: ClassSource | undefined;
+  /** A relation the statement reads that has a column of such a type: only then can a column be one. */
+  classRelation: string | undefined;
+  /** Output columns of subqueries and CTEs that get a new name (an alias, or one PostgreSQL makes up): what each holds. */
+  readonly renamed: ComparedValues[] = [];
 
   need(cls: StatementClass, what: string, kind: NeedKind = 'statement'): void {
     this.needs.push({ cls, kind, what });

@@ -75,6 +75,8 @@ export function classifyStatement(node: unknown, facts: Facts, walker: QueryWalk
       // Checked as if it ran now. EXECUTE later runs it without its text passing the gateway again, so the
       // relay lets EXECUTE run only names it saw prepared, by a statement this check allowed, in this session.
       classifyStatement(body['query'], facts, walker);
+      // EXECUTE converts its arguments to the declared types, as a cast would: a type whose input runs code counts here.
+      for (const type of listField(body, 'argtypes')) walker.expression(type);
       return 'PREPARE';
     case 'ExecuteStmt':
       // What it runs was checked at PREPARE (query-relay.ts holds it to that); its arguments are evaluated now.

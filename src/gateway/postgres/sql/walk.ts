@@ -1,4 +1,5 @@
 import { CatalogFacts } from './catalog-facts.js';
+import { ComparisonTracker } from './comparisons.js';
 import { type Facts, type TypedOperatorUse, ValueSources } from './facts.js';
 import { classifyFunction, isBuiltinOperator, isBuiltinTablesample } from './functions-allowed.js';
 import { type AstNode, isAstNode, listField, nameList, stringField, unwrap } from './parse.js';
@@ -63,17 +64,22 @@ export class QueryWalker {
 
   /** set_config calls the statement's shape shows only narrow what the session may do (set-config.ts). */
   private readonly narrowingCalls = new WeakSet<AstNode>();
+  /** What the statement compares through a type's operator class; only when the catalog has a type whose class is user code. */
+  private readonly compare: ComparisonTracker | undefined;
 
   constructor(
     private readonly facts: Facts,
     private readonly ctx: CatalogContext = NO_CATALOG,
-  ) {}
+  ) {
+    if (ctx.catalog.tracksClassTypes) this.compare = new ComparisonTracker(facts, ctx.catalog, ctx.searchPath, ctx.user);
+  }
 
   /** Walks a wrapped statement node (`{SelectStmt: …}` etc.) at top level. */
   statement(node: unknown): void {
     const u = unwrap(node);
     const call = u !== undefined && u[0] === 'SelectStmt' ? relationKindRestriction(u[1]) : undefined;
     if (call !== undefined) this.narrowingCalls.add(call);
+    if (u !== undefined && u[0] === 'SelectStmt') this.compare?.statement(u[1]);
     this.node(node, new Set());
   }
 
@@ -95,16 +101,25 @@ export class QueryWalker {
       this.facts.opaqueNeed('admin', 'a statement airlock could not read');
       return;
     }
-    this.typed(u[0], u[1], ctes);
+    const frame = this.compare?.enter(node as AstNode);
+    try {
+      this.typed(u[0], u[1], ctes);
+    } finally {
+      if (frame !== undefined) this.compare!.leave(frame);
+    }
   }
 
   private typed(type: string, body: AstNode, ctes: CteScope): void {
     if (LEAF_NODES.has(type)) {
       if (type === 'A_Const') {
-        if (body['sval'] !== undefined || body['bsval'] !== undefined || body['isnull'] === true) this.untypedSeen();
-      } else if (type === 'ParamRef' && this.ctx.catalog.tracksTypedValues) {
+        if (body['sval'] !== undefined || body['bsval'] !== undefined || body['isnull'] === true) {
+          this.untypedSeen();
+          this.compare?.untyped();
+        }
+      } else if (type === 'ParamRef') {
         // Its type is whatever the client declares in Parse, which the check does not see.
-        this.sourceSeen('a parameter, whose type the client may declare');
+        if (this.ctx.catalog.tracksTypedValues) this.sourceSeen('a parameter, whose type the client may declare');
+        this.compare?.param();
       }
       return;
     }
@@ -118,6 +133,7 @@ export class QueryWalker {
   }
 
   private dispatch(type: string, body: AstNode, ctes: CteScope): void {
+    this.compare?.visit(type, body);
     switch (type) {
       case 'SelectStmt':
         return this.select(body, ctes);
@@ -213,7 +229,7 @@ export class QueryWalker {
 
   private select(body: AstNode, outer: CteScope): void {
     const ctes = this.withClause(body['withClause'], outer);
-    if (this.ctx.catalog.tracksTypedValues) {
+    if (this.ctx.catalog.tracksTypedValues || this.compare !== undefined) {
       for (const item of listField(body, 'targetList')) {
         const target = unwrap(item);
         const val = target !== undefined && target[0] === 'ResTarget' ? unwrap(target[1]['val']) : undefined;
@@ -283,6 +299,7 @@ export class QueryWalker {
     if (name !== undefined && this.ctx.catalog.tracksTypedValues && this.ctx.catalog.isTypedRelation(name)) {
       this.facts.typedRelation ??= name;
     }
+    if (name !== undefined) this.compare?.relation(name);
     this.relationOf(body);
   }
 
@@ -335,7 +352,10 @@ export class QueryWalker {
       const u = unwrap(fields[i]);
       if (u === undefined) continue;
       if (u[0] === 'A_Star') {
-        if (i >= 1 && tracks && !this.expandedStars.has(body)) this.sourceSeen('a whole-row value (.*)');
+        if (i >= 1 && !this.expandedStars.has(body)) {
+          if (tracks) this.sourceSeen('a whole-row value (.*)');
+          this.compare?.rowish('a whole-row value (.*)');
+        }
         continue;
       }
       const name = u[0] === 'String' ? stringField(u[1], 'sval') : undefined;
@@ -344,6 +364,8 @@ export class QueryWalker {
       // Names before the last are a schema, a table or an alias; the last is the column.
       if (tracks && i === fields.length - 1 && this.ctx.catalog.isTypedColumn(name)) this.sourceSeen(`column ${quoteIdent(name)}`);
       if (fields.length === 1 && tracks) this.bareSeen(name);
+      if (i === fields.length - 1) this.compare?.column(name);
+      if (fields.length === 1) this.compare?.bare(name);
     }
   }
 
@@ -355,6 +377,7 @@ export class QueryWalker {
       if (name === undefined) continue;
       this.attribute(name);
       if (this.ctx.catalog.tracksTypedValues && this.ctx.catalog.isTypedColumn(name)) this.sourceSeen(`column ${quoteIdent(name)}`);
+      this.compare?.field(name);
     }
   }
 
@@ -388,6 +411,7 @@ export class QueryWalker {
       this.facts.opaqueNeed('admin', `type ${code.display} (${code.why})`);
       return;
     }
+    this.compare?.typeName(names);
     if (!catalog.tracksTypedValues) return;
     const typed = catalog.typedType(names, searchPath, user);
     if (typed !== undefined) this.sourceSeen(`a value of type ${typed}`);

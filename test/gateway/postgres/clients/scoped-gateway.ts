@@ -30,6 +30,18 @@ create function order_total(o int) returns numeric language sql stable as 'selec
 create table ${DENIED.table} (id int primary key, order_id int constraint ${DENIED.constraint} references orders (id), ${DENIED.column} text);
 create index ${DENIED.index} on ${DENIED.table} (${DENIED.column});
 comment on table ${DENIED.table} is 'holds card numbers';
+-- A type whose comparisons run user code (its default btree class), in a column named like many catalog columns:
+-- the clients' catalog queries sort and compare columns called name, and must not be refused for it.
+create type public.label as (t text);
+create function public.label_cmp(a public.label, b public.label) returns int language plpgsql immutable as $$
+  begin perform pg_catalog.set_config('application_name', 'pwned-by-sort', false); return pg_catalog.bttextcmp((a).t, (b).t); end $$;
+create function public.label_lt(a public.label, b public.label) returns boolean language sql immutable as 'select public.label_cmp(a, b) < 0';
+create function public.label_eq(a public.label, b public.label) returns boolean language sql immutable as 'select public.label_cmp(a, b) = 0';
+create operator public.@< (leftarg = public.label, rightarg = public.label, function = public.label_lt);
+create operator public.@= (leftarg = public.label, rightarg = public.label, function = public.label_eq);
+create operator class public.label_ops default for type public.label using btree as
+  operator 1 public.@<, operator 3 public.@=, function 1 public.label_cmp(public.label, public.label);
+create table labels (id int primary key, name public.label);
 insert into customers values (1, 'Ada', 'ada@example.com'), (2, 'Bob', 'bob@example.org');
 insert into orders (customer_id, status, total) values (1, 'paid', 120.50), (2, 'open', 10);
 insert into order_items values (1, 'sku-1', 2), (2, 'sku-2', 1);
