@@ -108,6 +108,7 @@ async function main(argv: readonly string[]): Promise<number> {
       cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
       notes: [
         ...envNotes,
+        ...(opts.transactions === undefined ? [] : [`pgbench runs are ${opts.transactions} transactions per client (-t), not timed: tps here only shows each path works`]),
         ...(mysql?.notes ?? []),
         'pgbench, PostgreSQL, PgBouncer, the byte relay and the gateway share this machine; with few cores they compete for CPU, which weighs on every proxied path',
         ...failures.map((f) => `FAILED ${f}`),

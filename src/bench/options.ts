@@ -8,6 +8,11 @@ export interface BenchOptions {
   readonly intentRounds: number;
   /** Seconds per pgbench run. */
   readonly seconds: number;
+  /**
+   * Smoke mode: each pgbench client runs this many transactions (`-t`) instead of for `seconds` (`-T`, whole seconds only).
+   * A run then takes a fraction of a second, and a slow sign-in on a loaded machine delays it instead of leaving it empty.
+   */
+  readonly transactions?: number;
   /** Seconds per pgbench run of the intent comparison: at least long enough that 8 clients' SCRAM sign-ins on a loaded machine do not eat a whole run (`--seconds` sets both). */
   readonly intentSeconds: number;
   readonly clients: readonly number[];
@@ -32,7 +37,7 @@ const PRESETS = {
   // quick keeps every comparison but fewer samples, and stops the scale test at 1,000 sessions, to stay under two minutes.
   // Two scale steps in every mode: memory per session is read as the slope between them.
   quick: { rounds: 2, intentRounds: 3, seconds: 1, intentSeconds: 2, clients: [1, 8, 32], latencySamples: 2_000, connectSamples: 10, cutSessions: 100, expirySeconds: 3, scaleSessions: [500, 1000] },
-  smoke: { rounds: 1, intentRounds: 1, seconds: 1, intentSeconds: 2, clients: [2], latencySamples: 200, connectSamples: 3, cutSessions: 5, expirySeconds: 3, scaleSessions: [10, 20] },
+  smoke: { rounds: 1, intentRounds: 1, seconds: 1, intentSeconds: 2, transactions: 50, clients: [2], latencySamples: 200, connectSamples: 3, cutSessions: 5, expirySeconds: 3, scaleSessions: [10, 20] },
 } as const;
 
 export function parseOptions(argv: readonly string[], defaultOutDir: string): BenchOptions {
@@ -54,6 +59,8 @@ export function parseOptions(argv: readonly string[], defaultOutDir: string): Be
     intentRounds: rounds ? Number(rounds) : preset.intentRounds,
     seconds: seconds ? Number(seconds) : preset.seconds,
     intentSeconds: seconds ? Number(seconds) : preset.intentSeconds,
+    // `--seconds` asks for timed runs, in every mode.
+    transactions: seconds || !('transactions' in preset) ? undefined : preset.transactions,
     clients: clients ? clients.split(',').map(Number) : preset.clients,
     outDir: value('out') ?? defaultOutDir,
     pin: flag('pin'),

@@ -7,6 +7,8 @@ export type PgbenchProtocol = 'simple' | 'extended' | 'prepared';
 export interface PgbenchRun {
   readonly clients: number;
   readonly seconds: number;
+  /** Transactions per client (pgbench's `-t`) instead of `seconds`: the smoke run's short, never-empty runs. */
+  readonly transactions?: number;
   /** pgbench's `-M`: one Query per statement, Parse/Bind/Execute each time, or a statement prepared once and run by Bind/Execute. */
   readonly protocol: PgbenchProtocol;
   readonly script: PgbenchScript;
@@ -31,7 +33,9 @@ export const STATEMENTS_PER_TRANSACTION: Record<PgbenchScript, number> = { 'sele
 /** One pgbench run: its tps, and the transactions it completed (for a cost per statement). */
 export function pgbenchCounted(e: Endpoint, r: PgbenchRun): Promise<{ tps: number; transactions: number }> {
   const args = ['-n', '-h', e.host, '-p', String(e.port), '-U', e.user, '-c', String(r.clients), '-j', String(Math.min(r.clients, 2))];
-  args.push('-T', String(Math.max(1, Math.round(r.seconds))), '-M', r.protocol);
+  if (r.transactions !== undefined) args.push('-t', String(r.transactions));
+  else args.push('-T', String(Math.max(1, Math.round(r.seconds))));
+  args.push('-M', r.protocol);
   if (r.rate !== undefined) args.push('-R', String(Math.round(r.rate)));
   if (r.script === 'select-only') args.push('-S');
   args.push(e.database);

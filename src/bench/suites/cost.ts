@@ -45,11 +45,11 @@ export async function runCost(env: BenchEnv, log: (line: string) => void): Promi
   // A gateway process's first few thousand statements also pay one-time work on its other threads (the SQL
   // parser's WebAssembly and JIT warm-up): seen as ~80–130 µs per statement more in a first 3 s run.
   for (const [, endpoint] of targets) {
-    await pgbench(endpoint, { clients, protocol: 'simple', script: 'select-only', rate, seconds: env.opts.mode === 'smoke' ? 1 : 3, wrap: env.pgbenchWrap });
+    await pgbench(endpoint, { clients, protocol: 'simple', script: 'select-only', rate, seconds: env.opts.mode === 'smoke' ? 1 : 3, transactions: env.opts.transactions, wrap: env.pgbenchWrap });
   }
   const rows: CostResult['rows'][number][] = [];
   for (const protocol of env.opts.mode === 'smoke' ? PROTOCOLS.slice(0, 1) : PROTOCOLS) {
-    for (const [, endpoint] of targets) await pgbench(endpoint, { clients, protocol, script: 'select-only', rate, seconds: 1, wrap: env.pgbenchWrap });
+    for (const [, endpoint] of targets) await pgbench(endpoint, { clients, protocol, script: 'select-only', rate, seconds: 1, transactions: env.opts.transactions, wrap: env.pgbenchWrap });
     const us = new Map<string, number[]>();
     const samples = await interleave(timed, targets, { clients, protocol, script: 'select-only', rate }, { pids, us });
     const cpuUs: Record<string, ReturnType<typeof summarize>> = {};

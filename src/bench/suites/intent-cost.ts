@@ -49,7 +49,7 @@ async function interleaveAlternating(env: BenchEnv, targets: readonly [string, E
   const samples = new Map<string, number[]>(targets.map(([name]) => [name, []]));
   for (let round = 0; round < env.opts.intentRounds; round++) {
     for (const [name, endpoint] of round % 2 === 0 ? targets : [...targets].reverse()) {
-      samples.get(name)!.push(await pgbench(endpoint, { ...run, seconds: env.opts.intentSeconds, wrap: env.pgbenchWrap }));
+      samples.get(name)!.push(await pgbench(endpoint, { ...run, seconds: env.opts.intentSeconds, transactions: env.opts.transactions, wrap: env.pgbenchWrap }));
     }
   }
   return samples;
@@ -102,7 +102,7 @@ export async function runIntentCost(env: BenchEnv, log: (line: string) => void):
   // machine (or under --cpu-prof) sign-ins can eat a whole warm-up run; that costs the warm-up, not the suite.
   for (const user of [...new Set(list.map((w) => w.user))]) {
     for (const [, endpoint] of await pair(env, user)) {
-      await pgbench(endpoint, { clients: 2, protocol: 'prepared', script: user === 'reader' ? 'select-only' : 'tpcb', seconds: 2 }).catch((err: unknown) => {
+      await pgbench(endpoint, { clients: 2, protocol: 'prepared', script: user === 'reader' ? 'select-only' : 'tpcb', seconds: 2, transactions: env.opts.transactions }).catch((err: unknown) => {
         log(`  warm-up of ${endpoint.label} (${user}) did not complete: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
       });
     }

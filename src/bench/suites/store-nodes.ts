@@ -23,7 +23,7 @@ const ADMIN = 'postgres://postgres@127.0.0.1:5432/test';
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/airlock.js');
 const CLIENTS_PER_NODE = 8;
 // Three server processes, pgbench and PostgreSQL start on few cores: runs shorter than 5 s measure mostly the warm-up.
-const SECONDS = { full: 10, quick: 5, smoke: 2 } as const;
+const SECONDS = { full: 10, quick: 5, smoke: 1 } as const;
 
 export interface StoreNodesRun {
   readonly nodes: number;

@@ -59,7 +59,7 @@ export async function interleave(
     for (const [name, endpoint] of targets) {
       const pid = cpu?.pids.get(name);
       const before = pid === undefined ? null : processCpuMs(pid);
-      const r = await pgbenchCounted(endpoint, { ...run, seconds: env.opts.seconds, wrap: env.pgbenchWrap });
+      const r = await pgbenchCounted(endpoint, { ...run, seconds: env.opts.seconds, transactions: env.opts.transactions, wrap: env.pgbenchWrap });
       samples.get(name)!.push(r.tps);
       const after = pid === undefined ? null : processCpuMs(pid);
       const statements = r.transactions * STATEMENTS_PER_TRANSACTION[run.script];
@@ -94,7 +94,7 @@ export async function runThroughput(env: BenchEnv, log: (line: string) => void):
   for (const role of env.opts.mode === 'full' ? (['read', 'write'] as const) : (['read'] as const)) {
     for (const [, endpoint] of await paths(env, role)) {
       // A cold first sign-in on a loaded machine can eat the whole second: that costs the warm-up, not the suite.
-      await pgbench(endpoint, { clients: 2, protocol: 'prepared', script: role === 'read' ? 'select-only' : 'tpcb', seconds: 1 }).catch((err: unknown) => {
+      await pgbench(endpoint, { clients: 2, protocol: 'prepared', script: role === 'read' ? 'select-only' : 'tpcb', seconds: 1, transactions: env.opts.transactions }).catch((err: unknown) => {
         log(`  warm-up of ${endpoint.label} did not complete: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
       });
     }
