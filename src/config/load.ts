@@ -3,9 +3,9 @@ import { basename, dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
-import { AirlockError } from '../core/errors.js';
 import type { Directory, HttpCredential, HttpRule, HttpScope, Policy, Resource, Role, User } from '../core/model.js';
 import { selectsResource } from '../core/policy.js';
+import { ConfigError } from './config-error.js';
 import { closestKey, knownKeys } from './key-suggestions.js';
 import { configSchema, type ConfigFile } from './schema.js';
 
@@ -18,11 +18,7 @@ export interface LoadedConfig {
   readonly directory: Directory;
 }
 
-export class ConfigError extends AirlockError {
-  constructor(message: string) {
-    super('invalid_config', 'invalid', message);
-  }
-}
+export { ConfigError };
 
 function pathText(path: readonly PropertyKey[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');

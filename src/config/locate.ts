@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from './load.js';
+import { ConfigError } from './config-error.js';
 
 /** Where `airlock demo` keeps its config by default, relative to the folder it was started from. */
 export const DEMO_CONFIG = join('.airlock', 'demo', 'airlock.yaml');

@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
-import { verifyAudit, type AuditEvent } from '../../audit/chain.js';
-import { checkIntentCoverage } from '../../audit/intent-coverage.js';
-import { intentDirFor } from '../../audit/intent-recovery.js';
+import type { AuditEvent } from '../../audit/chain.js';
 import { invalid } from '../../core/errors.js';
-import { loadConfig } from '../../config/load.js';
 import { locateConfig } from '../../config/locate.js';
-import { openConfiguredStore } from '../../store/configured.js';
 import { isoTime, keyValues, oneLine, printJson, printTable } from '../output.js';
 import { action, api } from '../run.js';
 
@@ -49,6 +45,14 @@ export function auditCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (opts: { config?: string; json?: boolean }) => {
+        // Loaded here, not at the top: the config schema and the store would otherwise load for every CLI command.
+        const [{ loadConfig }, { openConfiguredStore }, { verifyAudit }, { checkIntentCoverage }, { intentDirFor }] = await Promise.all([
+          import('../../config/load.js'),
+          import('../../store/configured.js'),
+          import('../../audit/chain.js'),
+          import('../../audit/intent-coverage.js'),
+          import('../../audit/intent-recovery.js'),
+        ]);
         const config = loadConfig(locateConfig(opts.config, { demo: true }));
         const store = await openConfiguredStore(config);
         try {

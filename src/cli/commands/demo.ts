@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { runDemo } from '../../demo/demo.js';
 import { action } from '../run.js';
 
 export function demoCommand(program: Command): void {
@@ -10,6 +9,8 @@ export function demoCommand(program: Command): void {
     .option('--fresh', 'start over: wipe what the last run left in --dir')
     .action(
       action(async (opts: { dir: string; fresh?: boolean }) => {
+        // Loaded here, not at the top: the demo (an embedded PostgreSQL, the server) would otherwise load for every CLI command.
+        const { runDemo } = await import('../../demo/demo.js');
         const demo = await runDemo({ dir: opts.dir, fresh: opts.fresh });
         const stop = async () => {
           console.log('\nairlock demo: stopping');

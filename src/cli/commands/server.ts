@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { z } from 'zod';
 import { missingCredentialWarnings } from '../../config/credential-warnings.js';
-import { loadConfig, type LoadedConfig } from '../../config/load.js';
+import type { LoadedConfig } from '../../config/load.js';
 import { locateConfig } from '../../config/locate.js';
-import { configSchema } from '../../config/schema.js';
-import { startAirlock } from '../../server/airlock.js';
 import { listenError, type ListenKey } from '../listen-hint.js';
 import { EXIT, printJson } from '../output.js';
 import { action } from '../run.js';
@@ -33,6 +30,8 @@ export function serverCommands(program: Command): void {
     .action(
       action(async (flags: { config?: string; listen?: string }) => {
         const opts = { ...flags, config: locateConfig(flags.config) };
+        // Loaded here, not at the top: the config schema, the whole server and its gateways would otherwise load for every CLI command.
+        const [{ loadConfig }, { startAirlock }] = await Promise.all([import('../../config/load.js'), import('../../server/airlock.js')]);
         const config = loadConfig(opts.config);
         warnMissingCredentials(config);
         const running = await startAirlock(config, { listen: opts.listen }).catch((err: unknown) => {
@@ -59,8 +58,9 @@ export function serverCommands(program: Command): void {
     .description('validate a config file and exit 0 when it is good')
     .option('--config <file>', 'config file (default: $AIRLOCK_CONFIG or ./airlock.yaml)')
     .action(
-      action((flags: { config?: string }) => {
+      action(async (flags: { config?: string }) => {
         const opts = { config: locateConfig(flags.config, { demo: true }) };
+        const { loadConfig } = await import('../../config/load.js');
         const loaded = loadConfig(opts.config);
         warnMissingCredentials(loaded);
         console.log(`${opts.config}: ok (${loaded.directory.users.size} users, ${loaded.directory.resources.size} resources, ${loaded.directory.policies.length} policies)`);
@@ -71,7 +71,8 @@ export function serverCommands(program: Command): void {
     .description('print the JSON Schema of airlock.yaml')
     .option('--out <file>', 'write it to a file instead')
     .action(
-      action((opts: { out?: string }) => {
+      action(async (opts: { out?: string }) => {
+        const [{ z }, { configSchema }] = await Promise.all([import('zod'), import('../../config/schema.js')]);
         const schema = z.toJSONSchema(configSchema, { io: 'input' });
         if (opts.out) writeFileSync(opts.out, JSON.stringify(schema, null, 2) + '\n');
         else printJson(schema);

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.js';
-import { copyStore } from '../../store/copy.js';
-import { openStore } from '../../store/store.js';
 import { printJson, printTable } from '../output.js';
 import { action } from '../run.js';
 
@@ -19,6 +17,8 @@ export function storeCommands(program: Command): void {
       action(async (opts: { from: string; to?: string; toEnv?: string; json?: boolean }) => {
         const to = opts.toEnv ? process.env[opts.toEnv] : opts.to;
         if (!to) throw invalid('usage', opts.toEnv ? `--to-env names ${opts.toEnv}, but it is not set` : 'name the target store: --to URL or --to-env VAR');
+        // Loaded here, not at the top: the store would otherwise load for every CLI command.
+        const [{ copyStore }, { openStore }] = await Promise.all([import('../../store/copy.js'), import('../../store/store.js')]);
         // Stop the servers on the source first: the copy is of the store as it is when it starts.
         const source = await openStore(opts.from, process.cwd());
         try {

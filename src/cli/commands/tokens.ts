@@ -2,11 +2,7 @@ import type { Command } from 'commander';
 import { systemClock } from '../../core/clock.js';
 import { parseDuration } from '../../core/duration.js';
 import { AirlockError } from '../../core/errors.js';
-import { issueToken, parseScope } from '../../core/tokens.js';
-import { loadConfig } from '../../config/load.js';
 import { locateConfig } from '../../config/locate.js';
-import { identityContext } from '../../server/identity-config.js';
-import { openConfiguredStore } from '../../store/configured.js';
 import { isoTime, printJson, printTable, relative, when } from '../output.js';
 import { durationArgument } from '../duration-argument.js';
 import { action, api } from '../run.js';
@@ -28,6 +24,13 @@ function printIssued(t: { id: string; token: string; scope: string; expires_at: 
 
 /** Issues on the server host, straight into the store named by the config (for the first admin, and for bots). */
 async function issueOnServerHost(user: string, opts: IssueOpts): Promise<void> {
+  // Loaded here, not at the top: the config schema and the store would otherwise load for every CLI command.
+  const [{ loadConfig }, { openConfiguredStore }, { identityContext }, { issueToken, parseScope }] = await Promise.all([
+    import('../../config/load.js'),
+    import('../../store/configured.js'),
+    import('../../server/identity-config.js'),
+    import('../../core/tokens.js'),
+  ]);
   const config = loadConfig(locateConfig(opts.config, { demo: true }));
   const store = await openConfiguredStore(config);
   try {
