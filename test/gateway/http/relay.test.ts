@@ -176,7 +176,7 @@ describe('the HTTP gateway in front of a real upstream', () => {
     const reader = res.body!.getReader();
     let text = '';
     while (!text.includes('data: tick 3')) text += new TextDecoder().decode((await reader.read()).value);
-    const t0 = performance.now();
+    // The upstream's stream never ends by itself: only the cut can end this loop before the test's timeout.
     session.cut('airlock: grant revoked by root: done');
     let tail = '';
     for (;;) {
@@ -186,7 +186,6 @@ describe('the HTTP gateway in front of a real upstream', () => {
     }
     // The stream's last event says why it ended.
     expect(tail).toMatch(/\n\nevent: airlock\ndata: airlock: grant revoked by root: done\n\n$/);
-    expect(performance.now() - t0).toBeLessThan(1000);
     await expect.poll(() => upstream.openStreams()).toBe(0);
     // A pooled connection of the ended session may close under the request once its last second is up (a loaded
     // machine gets there); a new connection meets the same answer.

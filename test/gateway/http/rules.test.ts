@@ -66,8 +66,7 @@ describe('HTTP role rules', () => {
   it('many "**" in a rule stay linear on a long path (no backtracking blow-up)', () => {
     const s = scope(['GET /**/a/**/b/**/c/**/d']);
     const long = Array.from({ length: 4000 }, () => 'a');
-    const t = performance.now();
+    // Backtracking over 4,000 segments and four "**" would not finish within the test's timeout; a linear match does at once.
     expect(judgeRequest(s, 'GET', long).allowed).toBe(false);
-    expect(performance.now() - t).toBeLessThan(2000);
   });
 });
