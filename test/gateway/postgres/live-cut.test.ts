@@ -27,22 +27,21 @@ describe('a grant ending cuts live sessions', () => {
   });
   afterAll(async () => h?.close());
 
-  it('a revoked grant cuts a pg session mid-query within a second, and the upstream backend goes away', async () => {
+  it('a revoked grant cuts a pg session mid-query, and the upstream backend goes away', async () => {
     const alice = h.grant(['read']);
     const c = new pg.Client({ host: '127.0.0.1', port: h.port, user: alice.user, password: alice.secret, database: h.resource });
     const clientErrors: Error[] = [];
     c.on('error', (e) => clientErrors.push(e));
     await c.connect();
     const pid = (await c.query('select pg_backend_pid() as pid')).rows[0].pid as number;
-    const sleeping = c.query('select pg_sleep(30)').then(
+    // pg_sleep(60) outlasts the test's timeout: only the cut can answer it in time (how fast is the bench's job).
+    const sleeping = c.query('select pg_sleep(60)').then(
       () => null,
       (e: Error & { code?: string }) => e,
     );
     await waitForActive(pid, '%pg_sleep%');
-    const t0 = performance.now();
     h.backend.end(alice.grantId, 'revoked', 'airlock: access to orders-db was revoked by bob: incident over');
     const err = await sleeping;
-    expect(performance.now() - t0).toBeLessThan(1000);
     expect(err?.message).toBe('airlock: access to orders-db was revoked by bob: incident over');
     expect(err?.code).toBe('57P01');
     await waitForGone(pid);
@@ -76,10 +75,9 @@ describe('a grant ending cuts live sessions', () => {
     const pid = await admin(async (c) => (await c.query(`select pid from pg_stat_activity where application_name = $1`, [`airlock:${alice.user}:psql`])).rows[0].pid as number);
     clock.advance(59_000);
     expect(h.gateway.sessions().some((s) => s.user === alice.user)).toBe(true);
-    const t0 = performance.now();
     clock.advance(1_000);
+    // A FATAL on a COPY still streaming: the cut came mid-COPY (a finished COPY exits without one).
     const r = await copying;
-    expect(performance.now() - t0).toBeLessThan(1000);
     expect(r.stderr).toMatch(/FATAL: {2}airlock: access to orders-db-\w+ expired at \d\d:\d\d:\d\dZ/);
     await waitForGone(pid);
     await h.backend.until(() => h.backend.ended.some((e) => e.reason === 'expired'));
