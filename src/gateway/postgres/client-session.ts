@@ -2,7 +2,7 @@ import type net from 'node:net';
 import { GatewayError } from '../kernel/errors.js';
 import type { GatewayKernel } from '../kernel/kernel.js';
 import type { GatewaySession } from '../kernel/gateway-session.js';
-import type { SessionEndReason } from '../kernel/port.js';
+import type { GatewayGrant, SessionEndReason } from '../kernel/port.js';
 import { postgresTarget, type SqlScope, type UpstreamTarget } from './backend.js';
 import type { CancelKey } from './cancel-keys.js';
 import { runClientStartup, type StartupDeps } from './client-startup.js';
@@ -107,8 +107,31 @@ export class ClientSession {
     }
     if (this.session.isEnding) return;
     const { grant } = started;
-    if (!(await this.session.begin(grant, started.applicationName))) return;
+    // Recording the session's start (a store commit) and readying its upstream connection (a round trip) wait on
+    // different things, so they run at once; nothing reaches the client or the upstream before both are done.
+    const begun = this.session.begin(grant, started.applicationName);
+    const acquired = this.acquireUpstream(grant, started.user, started.applicationName);
+    // Its failure is thrown below once the start is settled; until then it must not count as unhandled.
+    acquired.catch(() => undefined);
+    let live: boolean;
+    try {
+      live = await begun;
+    } catch (err) {
+      this.giveBack(acquired);
+      throw err;
+    }
+    if (!live) return this.giveBack(acquired);
+    const { upstream, scope } = await acquired;
+    this.upstream = upstream;
+    ignoreSocketErrors(upstream.socket);
+    if (this.session.isEnding) {
+      upstream.socket.destroy();
+      return;
+    }
+    this.beginRelay(started.socket, started.rest, upstream, scope, started);
+  }
 
+  private async acquireUpstream(grant: GatewayGrant, user: string, applicationName: string | undefined): Promise<{ upstream: UpstreamConnection; scope: SqlScope }> {
     const access = await this.deps.backend.access(grant.grantId);
     const { target, scope, limits } = postgresTarget(access);
     this.maxStatementBytes = limits.maxStatementBytes;
@@ -116,7 +139,7 @@ export class ClientSession {
     this.upstreamOptions = {
       resource: grant.resource,
       role: grant.role,
-      applicationName: `airlock:${started.user}${started.applicationName ? `:${started.applicationName}` : ''}`,
+      applicationName: `airlock:${user}${applicationName ? `:${applicationName}` : ''}`,
       readOnly: scopeIsReadOnly(scope),
       statementTimeoutSeconds: limits.statementTimeoutSeconds,
       idleInTransactionTimeoutSeconds: limits.idleInTransactionTimeoutSeconds,
@@ -129,13 +152,15 @@ export class ClientSession {
       }
       throw err;
     });
-    this.upstream = upstream;
-    ignoreSocketErrors(upstream.socket);
-    if (this.session.isEnding) {
-      upstream.socket.destroy();
-      return;
-    }
-    this.beginRelay(started.socket, started.rest, upstream, scope, started);
+    return { upstream, scope };
+  }
+
+  /** The session never went live: a connection readied for it goes back to the pool unused. */
+  private giveBack(acquired: Promise<{ upstream: UpstreamConnection }>): void {
+    void acquired.then(
+      ({ upstream }) => this.deps.pool.release(upstream, this.target!, this.upstreamOptions!),
+      () => undefined,
+    );
   }
 
   private beginRelay(client: net.Socket, rest: Buffer, upstream: UpstreamConnection, scope: SqlScope, greet: { saslFinal: Buffer; negotiate?: Buffer }): void {
